@@ -1,0 +1,20 @@
+package conformance
+
+import (
+	"os"
+	"testing"
+)
+
+// TestConformance runs every case against AMQP_URL when set, otherwise
+// against an in-process Warren.
+func TestConformance(t *testing.T) {
+	env := &Env{URL: os.Getenv("AMQP_URL")}
+	if env.URL == "" {
+		env.URL = startWarren(t)
+	}
+	for _, c := range Cases() {
+		t.Run(c.Section+"/"+c.Name, func(t *testing.T) {
+			c.Run(t, env)
+		})
+	}
+}

@@ -1,7 +1,5 @@
 package amqp
 
-import "time"
-
 // Table is an AMQP field table. It is an ordered list rather than a map so
 // that a table decoded from the wire re-encodes to the same bytes: a header
 // table a publisher sends reaches consumers byte-identical, key order and
@@ -68,5 +66,3 @@ func (t Table) Delete(key string) Table {
 	return out
 }
 
-// Unix seconds are what the wire carries; keep the Go type in one place.
-func timestampToTime(sec uint64) time.Time { return time.Unix(int64(sec), 0) }

@@ -65,4 +65,3 @@ func (t Table) Delete(key string) Table {
 	}
 	return out
 }
-

@@ -1,10 +1,12 @@
 package conformance
 
-import "testing"
+import (
+	"testing"
 
-// startWarren starts an in-process broker for the suite. Until the broker
-// lands, the suite needs AMQP_URL.
+	"github.com/warrenmq/warren/broker/brokertest"
+)
+
+// startWarren starts an in-process broker for the suite.
 func startWarren(t *testing.T) string {
-	t.Skip("in-process Warren not available yet; set AMQP_URL")
-	return ""
+	return brokertest.New(t).URL()
 }

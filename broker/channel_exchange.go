@@ -1,0 +1,171 @@
+package broker
+
+import (
+	"strings"
+
+	"github.com/warrenmq/warren/amqp"
+	"github.com/warrenmq/warren/exchange"
+)
+
+const classExchange = amqp.ClassExchange
+
+func (ch *channel) exchangeDeclare(m *amqp.ExchangeDeclare) error {
+	v := ch.c.vhost
+	if m.Exchange == "" {
+		return errDefaultExchange(10)
+	}
+	if m.Passive {
+		if v.exchange(m.Exchange) == nil {
+			return amqp.NewError(amqp.NotFound, classExchange, 10, "no exchange '%s' in vhost '%s'", m.Exchange, v.name)
+		}
+		if !m.NoWait {
+			ch.c.writeMethod(ch.id, &amqp.ExchangeDeclareOk{})
+		}
+		return nil
+	}
+	// RabbitMQ checks the type first, then the name.
+	router, ok := exchange.New[dest](m.Type)
+	if !ok {
+		return amqp.NewError(amqp.CommandInvalid, classExchange, 10, "unknown exchange type '%s'", m.Type)
+	}
+	v.mu.Lock()
+	x := v.exchanges[m.Exchange]
+	if x == nil {
+		if strings.HasPrefix(m.Exchange, "amq.") {
+			v.mu.Unlock()
+			return amqp.NewError(amqp.AccessRefused, classExchange, 10,
+				"exchange name '%s' contains reserved prefix 'amq.*'", m.Exchange)
+		}
+		x = &Exchange{Name: m.Exchange, Kind: m.Type, Durable: m.Durable, AutoDelete: m.AutoDelete,
+			Internal: m.Internal, Args: m.Arguments, router: router}
+		v.exchanges[m.Exchange] = x
+	}
+	v.mu.Unlock()
+	if err := x.equivalent(m, v.name); err != nil {
+		return err
+	}
+	if !m.NoWait {
+		ch.c.writeMethod(ch.id, &amqp.ExchangeDeclareOk{})
+	}
+	return nil
+}
+
+// equivalent checks a redeclaration as rabbit_exchange:assert_equivalence
+// does: type, durable, auto-delete, internal, and the alternate-exchange
+// argument.
+func (x *Exchange) equivalent(m *amqp.ExchangeDeclare, vhost string) error {
+	diff := func(field, received, current string) error {
+		return amqp.NewError(amqp.PreconditionFailed, classExchange, 10,
+			"inequivalent arg '%s' for exchange '%s' in vhost '%s': received '%s' but current is '%s'",
+			field, x.Name, vhost, received, current)
+	}
+	switch {
+	case m.Type != x.Kind:
+		return diff("type", m.Type, x.Kind)
+	case m.Durable != x.Durable:
+		return diff("durable", boolText(m.Durable), boolText(x.Durable))
+	case m.AutoDelete != x.AutoDelete:
+		return diff("auto_delete", boolText(m.AutoDelete), boolText(x.AutoDelete))
+	case m.Internal != x.Internal:
+		return diff("internal", boolText(m.Internal), boolText(x.Internal))
+	}
+	return argsEquivalent(m.Arguments, x.Args, []string{"alternate-exchange"}, "exchange", x.Name, vhost, classExchange, 10)
+}
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func errDefaultExchange(method uint16) error {
+	return amqp.NewError(amqp.AccessRefused, classExchange, method, "operation not permitted on the default exchange")
+}
+
+func (ch *channel) exchangeDelete(m *amqp.ExchangeDelete) error {
+	v := ch.c.vhost
+	if m.Exchange == "" {
+		return errDefaultExchange(20)
+	}
+	if strings.HasPrefix(m.Exchange, "amq.") && isBuiltin(m.Exchange) {
+		return amqp.NewError(amqp.AccessRefused, classExchange, 20,
+			"deletion of system exchange '%s' in vhost '%s' not allowed", m.Exchange, v.name)
+	}
+	v.mu.Lock()
+	x := v.exchanges[m.Exchange]
+	if x != nil {
+		if m.IfUnused && x.router.Len() > 0 {
+			v.mu.Unlock()
+			return amqp.NewError(amqp.PreconditionFailed, classExchange, 20,
+				"exchange '%s' in vhost '%s' in use", m.Exchange, v.name)
+		}
+		v.deleteExchangeLocked(x)
+	}
+	v.mu.Unlock()
+	if !m.NoWait {
+		ch.c.writeMethod(ch.id, &amqp.ExchangeDeleteOk{})
+	}
+	return nil
+}
+
+func isBuiltin(name string) bool {
+	for _, b := range builtinExchanges {
+		if b.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (ch *channel) exchangeBind(m *amqp.ExchangeBind) error {
+	src, dst, err := ch.exchangePair(m.Source, m.Destination, 30)
+	if err != nil {
+		return err
+	}
+	if err := exchange.ValidateBinding(src.Kind, m.Arguments); err != nil {
+		return bindingError(err, classExchange, 30)
+	}
+	v := ch.c.vhost
+	v.mu.Lock()
+	src.router.Bind(exchange.Binding[dest]{Key: m.RoutingKey, Dest: dest{x: dst}, Args: m.Arguments})
+	v.mu.Unlock()
+	if !m.NoWait {
+		ch.c.writeMethod(ch.id, &amqp.ExchangeBindOk{})
+	}
+	return nil
+}
+
+func (ch *channel) exchangeUnbind(m *amqp.ExchangeUnbind) error {
+	src, dst, err := ch.exchangePair(m.Source, m.Destination, 40)
+	if err != nil {
+		return err
+	}
+	v := ch.c.vhost
+	v.mu.Lock()
+	if src.router.Unbind(exchange.Binding[dest]{Key: m.RoutingKey, Dest: dest{x: dst}, Args: m.Arguments}) &&
+		src.AutoDelete && src.router.Len() == 0 {
+		v.deleteExchangeLocked(src)
+	}
+	v.mu.Unlock()
+	if !m.NoWait {
+		ch.c.writeMethod(ch.id, &amqp.ExchangeUnbindOk{})
+	}
+	return nil
+}
+
+func (ch *channel) exchangePair(source, destination string, method uint16) (*Exchange, *Exchange, error) {
+	if source == "" || destination == "" {
+		return nil, nil, errDefaultExchange(method)
+	}
+	v := ch.c.vhost
+	dst := v.exchange(destination)
+	if dst == nil {
+		return nil, nil, amqp.NewError(amqp.NotFound, classExchange, method, "no exchange '%s' in vhost '%s'", destination, v.name)
+	}
+	src := v.exchange(source)
+	if src == nil {
+		return nil, nil, amqp.NewError(amqp.NotFound, classExchange, method, "no exchange '%s' in vhost '%s'", source, v.name)
+	}
+	return src, dst, nil
+}

@@ -1,0 +1,292 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/warrenmq/warren/amqp"
+	"github.com/warrenmq/warren/broker/queue"
+	"github.com/warrenmq/warren/exchange"
+)
+
+const classQueue = amqp.ClassQueue
+
+// queueArgsChecked are the arguments RabbitMQ compares on redeclare.
+var queueArgsChecked = []string{
+	"x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
+	"x-max-length", "x-max-length-bytes", "x-max-priority", "x-overflow",
+	"x-queue-mode", "x-queue-type", "x-single-active-consumer",
+}
+
+func (ch *channel) queueDeclare(m *amqp.QueueDeclare) error {
+	v := ch.c.vhost
+	name := m.Queue
+	if m.Passive {
+		q, err := ch.queueForUse(name, 10)
+		if err != nil {
+			return err
+		}
+		ch.lastQueue = q.name
+		ch.declareOk(m.NoWait, q)
+		return nil
+	}
+	if name == "" {
+		name = "amq.gen-" + randomName()
+	} else if strings.HasPrefix(name, "amq.") {
+		return amqp.NewError(amqp.AccessRefused, classQueue, 10,
+			"queue name '%s' contains reserved prefix 'amq.*'", name)
+	}
+	limits, err := queueLimits(m.Arguments, name, v.name)
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	q := v.queues[name]
+	if q == nil {
+		q = &Queue{Queue: queue.New(queue.Options{Name: name, Durable: m.Durable, Exclusive: m.Exclusive,
+			AutoDelete: m.AutoDelete, Limits: limits}), vhost: v, name: name, Durable: m.Durable,
+			Exclusive: m.Exclusive, AutoDelete: m.AutoDelete, Args: m.Arguments}
+		if m.Exclusive {
+			q.owner = ch.c
+		}
+		v.queues[name] = q
+		v.mu.Unlock()
+	} else {
+		v.mu.Unlock()
+		// The exclusive flag is judged by ownership (405), not compared
+		// like the other properties.
+		if q.lockedBy(ch.c) || q.Exclusive != m.Exclusive {
+			return errLocked(q, 10)
+		}
+		if err := q.equivalent(m); err != nil {
+			return err
+		}
+	}
+	ch.lastQueue = name
+	ch.declareOk(m.NoWait, q)
+	return nil
+}
+
+func (ch *channel) declareOk(noWait bool, q *Queue) {
+	if noWait {
+		return
+	}
+	ch.c.writeMethod(ch.id, &amqp.QueueDeclareOk{Queue: q.name, MessageCount: uint32(q.Len()), ConsumerCount: uint32(q.ConsumerCount())})
+}
+
+func (q *Queue) equivalent(m *amqp.QueueDeclare) error {
+	diff := func(field string, received, current bool) error {
+		return amqp.NewError(amqp.PreconditionFailed, classQueue, 10,
+			"inequivalent arg '%s' for queue '%s' in vhost '%s': received '%s' but current is '%s'",
+			field, q.name, q.vhost.name, boolText(received), boolText(current))
+	}
+	switch {
+	case m.Durable != q.Durable:
+		return diff("durable", m.Durable, q.Durable)
+	case m.AutoDelete != q.AutoDelete:
+		return diff("auto_delete", m.AutoDelete, q.AutoDelete)
+	}
+	return argsEquivalent(m.Arguments, q.Args, queueArgsChecked, "queue", q.name, q.vhost.name, classQueue, 10)
+}
+
+// argsEquivalent compares the named arguments of a redeclaration.
+func argsEquivalent(received, current amqp.Table, keys []string, kind, name, vhost string, class, method uint16) error {
+	for _, k := range keys {
+		r, rok := received.Get(k)
+		c, cok := current.Get(k)
+		if rok == cok && (!rok || reflect.DeepEqual(r, c)) {
+			continue
+		}
+		cur := "none"
+		if cok {
+			cur = fmt.Sprintf("the value '%v' of type '%s'", c, typeName(c))
+		}
+		rec := "none"
+		if rok {
+			rec = fmt.Sprintf("the value '%v' of type '%s'", r, typeName(r))
+		}
+		return amqp.NewError(amqp.PreconditionFailed, class, method,
+			"inequivalent arg '%s' for %s '%s' in vhost '%s': received %s but current is %s", k, kind, name, vhost, rec, cur)
+	}
+	return nil
+}
+
+// typeName names a field value's type as RabbitMQ's error texts do.
+func typeName(v any) string {
+	switch v.(type) {
+	case string, []byte:
+		return "longstr"
+	case bool:
+		return "bool"
+	case float32, float64:
+		return "double"
+	case amqp.Table:
+		return "table"
+	case []any:
+		return "array"
+	case nil:
+		return "void"
+	}
+	return "signedint"
+}
+
+func errLocked(q *Queue, method uint16) error {
+	return amqp.NewError(amqp.ResourceLocked, classQueue, method,
+		"cannot obtain exclusive access to locked queue '%s' in vhost '%s'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.",
+		q.name, q.vhost.name)
+}
+
+// queueForUse resolves a queue name for bind, consume, get, purge and
+// delete: "" means the channel's last declared queue (spec 1.7.2.1), a
+// missing queue is 404, another connection's exclusive queue is 405.
+func (ch *channel) queueForUse(name string, method uint16) (*Queue, error) {
+	class := classQueue
+	if method == 20 || method == 70 {
+		class = classBasic // consume, get
+	}
+	if name == "" {
+		if ch.lastQueue == "" {
+			return nil, amqp.NewError(amqp.NotFound, class, method, "no previously declared queue")
+		}
+		name = ch.lastQueue
+	}
+	q := ch.c.vhost.queue(name)
+	if q == nil {
+		return nil, amqp.NewError(amqp.NotFound, class, method, "no queue '%s' in vhost '%s'", name, ch.c.vhost.name)
+	}
+	if q.lockedBy(ch.c) {
+		return nil, errLocked(q, method)
+	}
+	return q, nil
+}
+
+func (ch *channel) queueBind(m *amqp.QueueBind) error {
+	if m.Exchange == "" {
+		return amqp.NewError(amqp.AccessRefused, classQueue, 20, "operation not permitted on the default exchange")
+	}
+	q, err := ch.queueForUse(m.Queue, 20)
+	if err != nil {
+		return err
+	}
+	key := m.RoutingKey
+	if key == "" && m.Queue == "" {
+		key = q.name // spec 1.7.2.3: empty queue and key mean the last queue's name
+	}
+	v := ch.c.vhost
+	v.mu.Lock()
+	x := v.exchanges[m.Exchange]
+	if x == nil {
+		v.mu.Unlock()
+		return amqp.NewError(amqp.NotFound, classQueue, 20, "no exchange '%s' in vhost '%s'", m.Exchange, v.name)
+	}
+	if q.deleted.Load() {
+		v.mu.Unlock()
+		return amqp.NewError(amqp.NotFound, classQueue, 20, "no queue '%s' in vhost '%s'", q.name, v.name)
+	}
+	if err := exchange.ValidateBinding(x.Kind, m.Arguments); err != nil {
+		v.mu.Unlock()
+		return bindingError(err, classQueue, 20)
+	}
+	x.router.Bind(exchange.Binding[dest]{Key: key, Dest: dest{q: q}, Args: m.Arguments})
+	v.mu.Unlock()
+	if !m.NoWait {
+		ch.c.writeMethod(ch.id, &amqp.QueueBindOk{})
+	}
+	return nil
+}
+
+func (ch *channel) queueUnbind(m *amqp.QueueUnbind) error {
+	if m.Exchange == "" {
+		return amqp.NewError(amqp.AccessRefused, classQueue, 50, "operation not permitted on the default exchange")
+	}
+	name := m.Queue
+	if name == "" {
+		if ch.lastQueue == "" {
+			return amqp.NewError(amqp.NotFound, classQueue, 50, "no previously declared queue")
+		}
+		name = ch.lastQueue
+	}
+	v := ch.c.vhost
+	v.mu.Lock()
+	q, x := v.queues[name], v.exchanges[m.Exchange]
+	// RabbitMQ 3.x: unbinding what does not exist (binding, queue or
+	// exchange) succeeds, and is answered before exclusivity is checked.
+	if q != nil && x != nil {
+		b := exchange.Binding[dest]{Key: m.RoutingKey, Dest: dest{q: q}, Args: m.Arguments}
+		if q.lockedBy(ch.c) {
+			if hasBinding(x, b) {
+				v.mu.Unlock()
+				return errLocked(q, 50)
+			}
+		} else if x.router.Unbind(b) && x.AutoDelete && x.router.Len() == 0 {
+			v.deleteExchangeLocked(x)
+		}
+	}
+	v.mu.Unlock()
+	ch.c.writeMethod(ch.id, &amqp.QueueUnbindOk{})
+	return nil
+}
+
+func (ch *channel) queuePurge(m *amqp.QueuePurge) error {
+	q, err := ch.queueForUse(m.Queue, 30)
+	if err != nil {
+		return err
+	}
+	n := q.Purge()
+	if !m.NoWait {
+		ch.c.writeMethod(ch.id, &amqp.QueuePurgeOk{MessageCount: uint32(n)})
+	}
+	return nil
+}
+
+func (ch *channel) queueDelete(m *amqp.QueueDelete) error {
+	name := m.Queue
+	if name == "" {
+		name = ch.lastQueue
+	}
+	q := ch.c.vhost.queue(name)
+	if q == nil {
+		// RabbitMQ 3.x: deleting a missing queue succeeds.
+		if !m.NoWait {
+			ch.c.writeMethod(ch.id, &amqp.QueueDeleteOk{})
+		}
+		return nil
+	}
+	if q.lockedBy(ch.c) {
+		return errLocked(q, 40)
+	}
+	n, err := ch.c.vhost.deleteQueueIf(q, m.IfUnused, m.IfEmpty)
+	if errors.Is(err, queue.ErrInUse) {
+		return amqp.NewError(amqp.PreconditionFailed, classQueue, 40, "queue '%s' in vhost '%s' in use", q.name, q.vhost.name)
+	}
+	if errors.Is(err, queue.ErrNotEmpty) {
+		return amqp.NewError(amqp.PreconditionFailed, classQueue, 40, "queue '%s' in vhost '%s' not empty", q.name, q.vhost.name)
+	}
+	if !m.NoWait {
+		ch.c.writeMethod(ch.id, &amqp.QueueDeleteOk{MessageCount: uint32(n)})
+	}
+	return nil
+}
+
+// hasBinding reports whether x has a binding with b's key and destination.
+// Only the rare path of an unbind on another connection's exclusive queue
+// needs it, so a scan is fine.
+func hasBinding(x *Exchange, b exchange.Binding[dest]) bool {
+	for _, have := range x.router.Bindings() {
+		if have.Key == b.Key && have.Dest == b.Dest {
+			return true
+		}
+	}
+	return false
+}
+
+// bindingError turns the exchange package's argument check into 406.
+func bindingError(err error, class, method uint16) error {
+	var ib *exchange.InvalidBindingError
+	if errors.As(err, &ib) {
+		return &amqp.Error{Code: amqp.PreconditionFailed, Text: ib.Text, ClassID: class, MethodID: method}
+	}
+	return amqp.NewError(amqp.PreconditionFailed, class, method, "%v", err)
+}

@@ -1,0 +1,424 @@
+package broker
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/warrenmq/warren/amqp"
+)
+
+// conn is one client connection. Its reader goroutine (serve) decodes
+// frames and runs channel methods inline, which keeps the per-channel
+// order the spec requires; its writer goroutine (writeLoop) flushes
+// whatever has been queued in out with one write.
+type conn struct {
+	s   *Server
+	nc  net.Conn
+	id  uint64
+	log zerolog.Logger
+
+	br  *bufio.Reader
+	dr  *deadlineReader
+	fr  *amqp.FrameReader
+	dec amqp.MethodDecoder
+
+	// Negotiated in tune-ok; read-only afterwards.
+	channelMax  uint16
+	frameMax    uint32
+	heartbeat   atomic.Int64 // nanoseconds; the writer reads it
+	user        *User
+	vhost       *VHost
+	clientProps amqp.Table
+
+	// Reader goroutine only.
+	channels map[uint16]*channel
+	// closing is set once we have sent connection.close: from then on
+	// only close-ok (or close) is read.
+	closing atomic.Bool
+
+	// Outbound frames. Lock order: queue.mu → channel.mu → outMu.
+	outMu   sync.Mutex
+	out     []byte
+	spare   []byte
+	written atomic.Int64 // unix nanos of the last write, for heartbeats
+	wake    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+
+	stopOnce sync.Once
+	// abrupt: the peer vanished or broke the protocol at the transport
+	// level; there is no close handshake to wait for.
+	abrupt bool
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	id := s.connSeq.Add(1)
+	c := &conn{
+		s:        s,
+		nc:       nc,
+		id:       id,
+		log:      s.log.With().Uint64("conn", id).Str("peer", nc.RemoteAddr().String()).Logger(),
+		channels: map[uint16]*channel{},
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	c.dr = &deadlineReader{nc: nc}
+	c.br = bufio.NewReaderSize(c.dr, 16<<10)
+	c.fr = amqp.NewFrameReader(c.br)
+	return c
+}
+
+// deadlineReader pushes the read deadline forward on every read syscall
+// (not every frame), so a peer silent for two heartbeat intervals is
+// dropped at the cost of one timer update per buffer refill.
+type deadlineReader struct {
+	nc      net.Conn
+	timeout time.Duration
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	if d.timeout > 0 {
+		_ = d.nc.SetReadDeadline(time.Now().Add(d.timeout))
+	}
+	return d.nc.Read(p)
+}
+
+// serve runs the connection to its end on the calling goroutine.
+func (c *conn) serve() {
+	go c.writeLoop()
+	defer c.teardown()
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error().Interface("panic", r).Bytes("stack", debug.Stack()).Msg("connection handler panicked")
+			c.sendConnectionClose(&amqp.Error{Code: amqp.InternalError, Text: "INTERNAL_ERROR"})
+		}
+	}()
+	if err := c.handshake(); err != nil {
+		var ae *amqp.Error
+		if errors.As(err, &ae) {
+			c.log.Info().Uint16("code", ae.Code).Str("reason", ae.Text).Msg("handshake refused")
+			c.sendConnectionClose(ae)
+			c.awaitCloseOk()
+		} else if errors.Is(err, errAuthFailedSilently) {
+			c.log.Info().Msg("login refused")
+		} else if !isDisconnect(err) {
+			c.log.Info().Err(err).Msg("handshake failed")
+		}
+		return
+	}
+	c.log.Debug().Str("user", c.user.Name).Str("vhost", c.vhost.name).Msg("connection open")
+	err := c.readLoop()
+	var ae *amqp.Error
+	switch {
+	case errors.As(err, &ae):
+		c.log.Warn().Uint16("code", ae.Code).Str("reason", ae.Text).Msg("closing connection on error")
+		c.sendConnectionClose(ae)
+		c.awaitCloseOk()
+	case errors.Is(err, errConnClosed):
+	case isTimeout(err):
+		c.log.Info().Dur("heartbeat", time.Duration(c.heartbeat.Load())).Msg("missed heartbeats, closing connection")
+		c.abrupt = true
+	case !isDisconnect(err):
+		c.log.Info().Err(err).Msg("connection lost")
+		c.abrupt = true
+	default:
+		c.abrupt = true
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func isDisconnect(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.As(err, &ne) || errors.Is(err, errConnClosed)
+}
+
+// errConnClosed ends the read loop after a clean connection.close.
+var errConnClosed = errors.New("connection closed")
+
+func (c *conn) readLoop() error {
+	for {
+		f, err := c.fr.ReadFrame()
+		if err != nil {
+			return err
+		}
+		if err := c.handleFrame(f); err != nil {
+			return err
+		}
+		if c.br.Buffered() == 0 {
+			// End of a read batch: send what the batch produced for this
+			// connection's channels (coalesced confirms).
+			c.endOfBatch()
+		}
+	}
+}
+
+func (c *conn) handleFrame(f amqp.Frame) error {
+	if f.Type == amqp.FrameHeartbeat {
+		return nil
+	}
+	if c.closing.Load() {
+		return c.handleWhileClosing(f)
+	}
+	if f.Channel == 0 {
+		if f.Type != amqp.FrameMethod {
+			return amqp.NewError(amqp.UnexpectedFrame, 0, 0, "expected method frame on channel 0, got frame type %d", f.Type)
+		}
+		m, err := c.dec.Decode(f.Payload)
+		if err != nil {
+			return err
+		}
+		return c.handleConnectionMethod(m)
+	}
+	ch := c.channels[f.Channel]
+	if ch == nil {
+		return c.openChannel(f)
+	}
+	return ch.handleFrame(f)
+}
+
+func (c *conn) openChannel(f amqp.Frame) error {
+	var m amqp.Method
+	if f.Type == amqp.FrameMethod {
+		var err error
+		if m, err = c.dec.Decode(f.Payload); err != nil {
+			return err
+		}
+	}
+	if m == nil || m.ID() != amqp.MethodChannelOpen {
+		return amqp.NewError(amqp.ChannelError, 0, 0, "expected 'channel.open' on channel %d", f.Channel)
+	}
+	if f.Channel > c.channelMax {
+		return amqp.NewError(amqp.NotAllowed, amqp.ClassChannel, 10,
+			"number of channels opened (%d) has reached the negotiated channel_max (%d)", len(c.channels), c.channelMax)
+	}
+	ch := newChannel(c, f.Channel)
+	c.channels[f.Channel] = ch
+	c.writeMethod(f.Channel, &amqp.ChannelOpenOk{})
+	return nil
+}
+
+func (c *conn) handleConnectionMethod(m amqp.Method) error {
+	switch m := m.(type) {
+	case *amqp.ConnectionClose:
+		c.log.Debug().Uint16("code", m.ReplyCode).Str("reason", m.ReplyText).Msg("client closed connection")
+		c.closeChannels()
+		c.writeMethod(0, &amqp.ConnectionCloseOk{})
+		return errConnClosed
+	case *amqp.ConnectionCloseOk:
+		return errConnClosed
+	case *amqp.ConnectionBlocked, *amqp.ConnectionUnblocked:
+		return nil // a client may say it; nothing for a broker to do
+	case *amqp.ConnectionUpdateSecret:
+		c.writeMethod(0, &amqp.ConnectionUpdateSecretOk{})
+		return nil
+	}
+	return amqp.NewError(amqp.CommandInvalid, amqp.ClassOf(m.ID()), amqp.MethodOf(m.ID()),
+		"unexpected method %s on channel 0", m.Name())
+}
+
+// handleWhileClosing implements spec 2.2.4's close handshake: after
+// sending connection.close, discard everything but close and close-ok.
+func (c *conn) handleWhileClosing(f amqp.Frame) error {
+	if f.Channel != 0 || f.Type != amqp.FrameMethod {
+		return nil
+	}
+	m, err := c.dec.Decode(f.Payload)
+	if err != nil {
+		return nil
+	}
+	switch m.(type) {
+	case *amqp.ConnectionCloseOk:
+		return errConnClosed
+	case *amqp.ConnectionClose:
+		c.writeMethod(0, &amqp.ConnectionCloseOk{})
+		return errConnClosed
+	}
+	return nil
+}
+
+// sendConnectionClose sends connection.close once.
+func (c *conn) sendConnectionClose(e *amqp.Error) {
+	if !c.closing.CompareAndSwap(false, true) {
+		return
+	}
+	c.writeMethod(0, &amqp.ConnectionClose{ReplyCode: e.Code, ReplyText: e.Text, ClassID: e.ClassID, MethodID: e.MethodID})
+}
+
+// awaitCloseOk reads until close-ok, or gives up after a second: the peer
+// has been told; a broker does not wait on a client that never answers.
+func (c *conn) awaitCloseOk() {
+	_ = c.nc.SetReadDeadline(time.Now().Add(time.Second))
+	c.dr.timeout = 0
+	for {
+		f, err := c.fr.ReadFrame()
+		if err != nil {
+			return
+		}
+		if c.handleWhileClosing(f) != nil {
+			return
+		}
+	}
+}
+
+// forceClose is called from another goroutine (shutdown): it sends
+// connection.close and closes the socket shortly after, which ends the
+// reader.
+func (c *conn) forceClose(text string) {
+	c.sendConnectionClose(&amqp.Error{Code: amqp.ConnectionForced, Text: text})
+	time.AfterFunc(time.Second, func() { _ = c.nc.Close() })
+	// Wake the reader so it sees close-ok promptly, or times out.
+	_ = c.nc.SetReadDeadline(time.Now().Add(time.Second))
+}
+
+// closeChannels releases every channel: consumers cancelled, unacked
+// messages requeued.
+func (c *conn) closeChannels() {
+	for id, ch := range c.channels {
+		ch.release()
+		delete(c.channels, id)
+	}
+}
+
+// teardown runs when the reader ends, whatever the reason.
+func (c *conn) teardown() {
+	c.closeChannels()
+	if c.vhost != nil {
+		c.vhost.dropExclusive(c)
+	}
+	c.stopOnce.Do(func() { close(c.stop) })
+	<-c.stopped
+	if c.abrupt {
+		_ = c.nc.Close()
+		return
+	}
+	c.lingerClose()
+}
+
+// lingerClose lets the client close first. Closing right after
+// close-ok races the client's reader, which would see EOF before it has
+// finished its own close (amqp091-go then reports 501), and unread input
+// would turn our FIN into a RST that can destroy the close-ok in flight.
+// Even a half-close is a FIN the client reads as EOF. So: drain until the
+// peer's EOF, at most a couple of seconds, then close.
+func (c *conn) lingerClose() {
+	_ = c.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	var buf [512]byte
+	for {
+		if _, err := c.nc.Read(buf[:]); err != nil {
+			break
+		}
+	}
+	_ = c.nc.Close()
+}
+
+func (c *conn) endOfBatch() {
+	for _, ch := range c.channels {
+		ch.flushConfirms()
+	}
+}
+
+// writeMethod queues a method frame.
+func (c *conn) writeMethod(ch uint16, m amqp.Method) {
+	c.outMu.Lock()
+	c.out = amqp.AppendMethodFrame(c.out, ch, m)
+	c.outMu.Unlock()
+	c.signal()
+}
+
+// writeContent queues a method with content (deliver, get-ok, return).
+// props are encoded properties as the publisher sent them.
+func (c *conn) writeContent(ch uint16, m amqp.Method, props, body []byte) {
+	c.outMu.Lock()
+	c.appendContentLocked(ch, m, props, body)
+	c.outMu.Unlock()
+	c.signal()
+}
+
+func (c *conn) appendContentLocked(ch uint16, m amqp.Method, props, body []byte) {
+	c.out = amqp.AppendMethodFrame(c.out, ch, m)
+	c.out = amqp.AppendHeaderFrame(c.out, ch, amqp.ClassBasic, uint64(len(body)), props)
+	c.out = amqp.AppendBodyFrames(c.out, ch, body, c.frameMax)
+}
+
+// signal wakes the writer; a pending wake-up already covers this write.
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// writeLoop swaps the outbound buffer and writes it in one syscall; it
+// sends heartbeats when nothing else has been written for an interval.
+func (c *conn) writeLoop() {
+	defer close(c.stopped)
+	var tick <-chan time.Time
+	var ticker *time.Ticker
+	for {
+		hb := time.Duration(c.heartbeat.Load())
+		if ticker == nil && hb > 0 {
+			ticker = time.NewTicker(hb / 2)
+			defer ticker.Stop()
+			tick = ticker.C
+		}
+		select {
+		case <-c.wake:
+		case <-tick:
+			if time.Since(time.Unix(0, c.written.Load())) >= hb/2 {
+				c.outMu.Lock()
+				c.out = amqp.AppendHeartbeat(c.out)
+				c.outMu.Unlock()
+			}
+		case <-c.stop:
+			c.flush()
+			return
+		}
+		if !c.flush() {
+			// The socket is broken: close it so the reader ends too, and
+			// discard output until told to stop.
+			_ = c.nc.Close()
+			<-c.stop
+			return
+		}
+	}
+}
+
+func (c *conn) flush() bool {
+	c.outMu.Lock()
+	buf := c.out
+	c.out = c.spare[:0]
+	c.outMu.Unlock()
+	if len(buf) == 0 {
+		c.spare = buf
+		return true
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	_, err := c.nc.Write(buf)
+	c.written.Store(time.Now().UnixNano())
+	// Keep the buffer for reuse unless one burst inflated it.
+	if cap(buf) > 4<<20 {
+		buf = nil
+	}
+	c.spare = buf[:0]
+	if err != nil {
+		c.log.Debug().Err(err).Msg("write failed")
+		return false
+	}
+	return true
+}
+
+func (c *conn) String() string { return fmt.Sprintf("conn %d", c.id) }

@@ -1,0 +1,58 @@
+package broker
+
+import (
+	"github.com/warrenmq/warren/amqp"
+	"github.com/warrenmq/warren/broker/queue"
+)
+
+// consumer is a basic.consume: the queue.Sink that turns a queue's
+// deliveries into basic.deliver frames on its channel.
+type consumer struct {
+	ch    *channel
+	q     *Queue
+	tag   string
+	noAck bool
+	qc    *queue.Consumer
+}
+
+// Deliver runs with the queue's lock held (queue.mu → channel.mu →
+// conn.outMu), so the consumer sees messages in queue order.
+func (cs *consumer) Deliver(_ *queue.Queue, _ *queue.Consumer, e *queue.Entry) {
+	ch := cs.ch
+	ch.mu.Lock()
+	ch.deliveryTag++
+	tag := ch.deliveryTag
+	if !cs.noAck {
+		ch.unacked.add(tag, cs.q, e, cs)
+	}
+	d := &ch.deliver
+	d.ConsumerTag = cs.tag
+	d.DeliveryTag = tag
+	d.Redelivered = e.Redelivered
+	d.Exchange = e.Msg.Exchange
+	d.RoutingKey = e.Msg.RoutingKey
+	ch.c.writeContent(ch.id, d, e.Msg.Props, e.Msg.Body)
+	ch.mu.Unlock()
+}
+
+// detach removes the consumer from its queue and deletes an auto-delete
+// queue whose last consumer this was.
+func (cs *consumer) detach() {
+	_, remaining := cs.q.RemoveConsumer(cs.qc)
+	if remaining == 0 && cs.q.AutoDelete && !cs.q.deleted.Load() {
+		cs.q.vhost.deleteQueue(cs.q)
+	}
+}
+
+// consumerCancelled is called when the queue of one of the channel's
+// consumers is deleted: RabbitMQ's consumer cancel notification.
+func (ch *channel) consumerCancelled(tag string) {
+	ch.mu.Lock()
+	_, ok := ch.consumers[tag]
+	delete(ch.consumers, tag)
+	released := ch.released
+	ch.mu.Unlock()
+	if ok && !released {
+		ch.c.writeMethod(ch.id, &amqp.BasicCancel{ConsumerTag: tag, NoWait: true})
+	}
+}

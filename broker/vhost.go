@@ -1,0 +1,171 @@
+package broker
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/warrenmq/warren/amqp"
+	"github.com/warrenmq/warren/exchange"
+)
+
+// VHost is a namespace of exchanges, queues and bindings. mu serialises
+// topology changes and guards the maps; routing reads the maps under the
+// read lock and each exchange's bindings under the router's own lock.
+type VHost struct {
+	s    *Server
+	name string
+
+	mu        sync.RWMutex
+	exchanges map[string]*Exchange
+	queues    map[string]*Queue
+}
+
+// Exchange is one exchange of a vhost.
+type Exchange struct {
+	Name       string
+	Kind       string
+	Durable    bool
+	AutoDelete bool
+	Internal   bool
+	Args       amqp.Table
+
+	router  exchange.Router[dest]
+	deleted atomic.Bool
+}
+
+// dest is a binding's destination: a queue or, for exchange-to-exchange
+// bindings, an exchange.
+type dest struct {
+	q *Queue
+	x *Exchange
+}
+
+// builtinExchanges exist in every vhost (RabbitMQ's amq.* set).
+var builtinExchanges = []struct{ name, kind string }{
+	{"", "direct"},
+	{"amq.direct", "direct"},
+	{"amq.fanout", "fanout"},
+	{"amq.topic", "topic"},
+	{"amq.headers", "headers"},
+	{"amq.match", "headers"},
+}
+
+func newVHost(s *Server, name string) *VHost {
+	v := &VHost{s: s, name: name, exchanges: map[string]*Exchange{}, queues: map[string]*Queue{}}
+	for _, b := range builtinExchanges {
+		r, _ := exchange.New[dest](b.kind)
+		v.exchanges[b.name] = &Exchange{Name: b.name, Kind: b.kind, Durable: true, router: r}
+	}
+	return v
+}
+
+// Name returns the vhost's name.
+func (v *VHost) Name() string { return v.name }
+
+func (v *VHost) exchange(name string) *Exchange {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.exchanges[name]
+}
+
+func (v *VHost) queue(name string) *Queue {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.queues[name]
+}
+
+// router is a message's trip through the exchanges of one vhost; the
+// channel keeps one and reuses its slices for every publish.
+type router struct {
+	dests   []dest
+	queues  []*Queue
+	visited []*Exchange
+	headers amqp.Table
+	hdrDone bool
+	props   []byte
+}
+
+// route collects the queues a message reaches from x, following
+// exchange-to-exchange bindings once per exchange (loops are cut by the
+// visited set), each queue at most once.
+func (v *VHost) route(rt *router, x *Exchange, key string) []*Queue {
+	rt.queues = rt.queues[:0]
+	rt.visited = rt.visited[:0]
+	rt.hdrDone = false
+	if x.Name == "" {
+		// The default exchange routes to the queue named by the key
+		// (spec 3.1.3.1): an implicit binding of every queue.
+		if q := v.queue(key); q != nil {
+			rt.queues = append(rt.queues, q)
+		}
+		return rt.queues
+	}
+	v.routeFrom(rt, x, key)
+	return rt.queues
+}
+
+func (v *VHost) routeFrom(rt *router, x *Exchange, key string) {
+	for _, seen := range rt.visited {
+		if seen == x {
+			return
+		}
+	}
+	rt.visited = append(rt.visited, x)
+	var hdrs amqp.Table
+	if x.Kind == "headers" {
+		hdrs = rt.decodeHeaders()
+	}
+	start := len(rt.dests)
+	rt.dests = x.router.Route(key, hdrs, rt.dests)
+	found := rt.dests[start:]
+	for i := 0; i < len(found); i++ {
+		d := found[i]
+		if d.q != nil {
+			rt.addQueue(d.q)
+		}
+	}
+	for i := 0; i < len(found); i++ {
+		if d := found[i]; d.x != nil {
+			v.routeFrom(rt, d.x, key)
+			found = rt.dests[start : start+len(found)]
+		}
+	}
+	rt.dests = rt.dests[:start]
+}
+
+func (rt *router) addQueue(q *Queue) {
+	for _, have := range rt.queues {
+		if have == q {
+			return
+		}
+	}
+	rt.queues = append(rt.queues, q)
+}
+
+func (rt *router) decodeHeaders() amqp.Table {
+	if !rt.hdrDone {
+		rt.hdrDone = true
+		var p amqp.Properties
+		if _, err := amqp.DecodeProperties(rt.props, &p); err == nil {
+			rt.headers = p.Headers
+		} else {
+			rt.headers = nil
+		}
+	}
+	return rt.headers
+}
+
+// dropExclusive deletes the exclusive queues of a closing connection.
+func (v *VHost) dropExclusive(c *conn) {
+	v.mu.Lock()
+	var owned []*Queue
+	for _, q := range v.queues {
+		if q.owner == c {
+			owned = append(owned, q)
+		}
+	}
+	v.mu.Unlock()
+	for _, q := range owned {
+		v.deleteQueue(q)
+	}
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// maxGCRewrites bounds one GC pass, so that a pass ends even while publishers
+// keep creating garbage as fast as it is collected.
+const maxGCRewrites = 16
+
+// gcLoop runs a value-log GC pass every interval until Close. A timer, not a
+// ticker: the interval counts from the end of a pass, so slow passes never
+// queue up.
+func (s *Store) gcLoop(interval time.Duration) {
+	defer close(s.gcDone)
+	t := time.NewTimer(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.gcStop:
+			return
+		case <-t.C:
+		}
+		if err := s.RunGC(); err != nil && !errors.Is(err, ErrClosed) {
+			s.log.Warn().Err(err).Msg("value-log GC failed")
+		}
+		t.Reset(interval)
+	}
+}
+
+// RunGC runs one value-log GC pass, as the background loop does: it asks
+// Badger to rewrite value-log files while Badger finds one in which at least
+// the discard ratio (WithGC) is garbage, up to a bound, and returns nil when
+// there is nothing (more) to collect. In memory it does nothing. Passes do not
+// overlap: a call waits for a running pass.
+func (s *Store) RunGC() error {
+	s.gcMu.Lock()
+	defer s.gcMu.Unlock()
+	if s.opts.inMemory {
+		return nil
+	}
+	return s.read(func(db *badger.DB) error {
+		for range maxGCRewrites {
+			select {
+			case <-s.gcStop: // closing
+				return nil
+			default:
+			}
+			err := db.RunValueLogGC(s.opts.gcDiscardRatio)
+			if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("store: value-log GC: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Compact forces a compaction of the whole LSM tree into one level (Badger's
+// Flatten): deleted and replaced entries are dropped, and the value-log
+// discard statistics that GC relies on are brought up to date. For tests and
+// maintenance. It does not flush the memtables; reopening the store does.
+func (s *Store) Compact() error {
+	s.gcMu.Lock()
+	defer s.gcMu.Unlock()
+	return s.read(func(db *badger.DB) error {
+		if err := db.Flatten(2); err != nil {
+			return fmt.Errorf("store: compact: %w", err)
+		}
+		return nil
+	})
+}

@@ -25,10 +25,11 @@ type channel struct {
 	lastQueue string
 	rt        router
 
-	confirm        bool
-	publishSeq     uint64 // publishes since confirm.select
-	confirmPending uint64 // highest seq routed and not yet acked to the client
-	confirmSent    uint64 // highest seq acked to the client
+	confirm  bool
+	confirms confirmTracker
+	// confirmQueued: on the connection's list of channels with confirms
+	// ready to send (guarded by conn.confirmMu).
+	confirmQueued bool
 
 	tx *txState
 
@@ -275,4 +276,5 @@ func (ch *channel) release() {
 	requeueItems(items)
 	ch.pub = pendingPublish{}
 	ch.tx = nil
+	ch.confirms.close()
 }

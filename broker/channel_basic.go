@@ -132,25 +132,35 @@ func (ch *channel) completePublish() error {
 		ch.tx.publishes = append(ch.tx.publishes, txPublish{x: x, msg: msg, mandatory: p.mandatory})
 		return nil
 	}
-	rejected := ch.route(x, msg, p.mandatory)
+	var tag uint64
 	if ch.confirm {
-		ch.publishSeq++
+		// Hold the confirm while routing; each store write adds a hold.
+		tag = ch.confirms.add(1, false)
+	}
+	rejected := ch.route(x, msg, p.mandatory, tag)
+	if tag != 0 {
+		var err error
 		if rejected {
-			// Ack what came before, then nack this one: confirms are
-			// in publish order.
-			ch.flushConfirms()
-			ch.c.writeMethod(ch.id, &amqp.BasicNack{DeliveryTag: ch.publishSeq})
-			ch.confirmSent = ch.publishSeq
+			err = errRejected
 		}
-		ch.confirmPending = ch.publishSeq
+		if ch.confirms.complete(tag, err) {
+			ch.c.confirmReady(ch, false)
+		}
 	}
 	return nil
 }
 
+// errRejected nacks a publish that a queue refused (x-overflow
+// reject-publish).
+var errRejected = errors.New("rejected by a queue")
+
 // route delivers msg to the queues x routes it to, or returns it to a
 // mandatory publisher. It reports whether a queue refused the message
 // (x-overflow reject-publish), which a confirm channel answers with nack.
-func (ch *channel) route(x *Exchange, msg *queue.Message, mandatory bool) (rejected bool) {
+//
+// With tag != 0 (confirm mode), every store write of the message holds the
+// confirm of tag until it is fsynced.
+func (ch *channel) route(x *Exchange, msg *queue.Message, mandatory bool, tag uint64) (rejected bool) {
 	ch.rt.props = msg.Props
 	qs := ch.c.vhost.route(&ch.rt, x, msg.RoutingKey)
 	if len(qs) == 0 {
@@ -162,13 +172,54 @@ func (ch *channel) route(x *Exchange, msg *queue.Message, mandatory bool) (rejec
 		}
 		return false
 	}
+	var rec []byte
 	for _, q := range qs {
-		if _, err := q.Offer(msg); errors.Is(err, queue.ErrOverflow) {
+		var err error
+		if msg.Persistent && q.persist {
+			if rec == nil {
+				rec = messageRecord(msg)
+			}
+			err = ch.offerPersistent(q, msg, rec, tag)
+		} else {
+			_, err = q.Offer(msg)
+		}
+		if errors.Is(err, queue.ErrOverflow) {
 			rejected = true
 		}
 	}
 	return rejected
 }
+
+// offerPersistent queues msg and appends it to the store inside the
+// queue's critical section, before any consumer can ack it.
+func (ch *channel) offerPersistent(q *Queue, msg *queue.Message, rec []byte, tag uint64) error {
+	st := ch.c.s.store
+	done := ch.storeDone(tag)
+	_, err := q.OfferWith(msg, func(e *queue.Entry) {
+		if tag != 0 {
+			ch.confirms.addWrite(tag)
+		}
+		st.Append(q.id, e.Seq, rec, done)
+	})
+	return err
+}
+
+// storeDone is the store's completion callback for a publish: it runs on
+// the store's committer goroutine once the write is fsynced or failed.
+func (ch *channel) storeDone(tag uint64) func(error) {
+	if tag == 0 {
+		return ignoreStoreResult
+	}
+	return func(err error) {
+		if ch.confirms.complete(tag, err) {
+			ch.c.confirmReady(ch, true)
+		}
+	}
+}
+
+// ignoreStoreResult: without confirms nobody is told about a failed write;
+// the store has logged it.
+func ignoreStoreResult(error) {}
 
 func (ch *channel) exchangeForPublish(name string) (*Exchange, error) {
 	if x := ch.lastX; x != nil && x.Name == name && !x.deleted.Load() {
@@ -203,6 +254,9 @@ func (ch *channel) basicGet(m *amqp.BasicGet) error {
 		ch.unacked.add(tag, q, e, nil)
 	}
 	ch.mu.Unlock()
+	if m.NoAck && q.persist && e.Msg.Persistent {
+		ch.c.s.store.Delete(q.id, e.Seq)
+	}
 	ch.c.writeContent(ch.id, &amqp.BasicGetOk{
 		DeliveryTag: tag, Redelivered: e.Redelivered,
 		Exchange: e.Msg.Exchange, RoutingKey: e.Msg.RoutingKey,
@@ -248,6 +302,7 @@ func (ch *channel) settle(tag uint64, multiple, ack, requeue bool, method uint32
 		requeueItems(items)
 		return nil
 	}
+	deleteStored(items)
 	releaseCredit(items)
 	ch.kick(items)
 	return nil

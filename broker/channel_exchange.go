@@ -38,6 +38,10 @@ func (ch *channel) exchangeDeclare(m *amqp.ExchangeDeclare) error {
 		}
 		x = &Exchange{Name: m.Exchange, Kind: m.Type, Durable: m.Durable, AutoDelete: m.AutoDelete,
 			Internal: m.Internal, Args: m.Arguments, router: router}
+		if err := v.persistExchange(x); err != nil {
+			v.mu.Unlock()
+			return err
+		}
 		v.exchanges[m.Exchange] = x
 	}
 	v.mu.Unlock()
@@ -128,7 +132,14 @@ func (ch *channel) exchangeBind(m *amqp.ExchangeBind) error {
 	}
 	v := ch.c.vhost
 	v.mu.Lock()
-	src.router.Bind(exchange.Binding[dest]{Key: m.RoutingKey, Dest: dest{x: dst}, Args: m.Arguments})
+	b := exchange.Binding[dest]{Key: m.RoutingKey, Dest: dest{x: dst}, Args: m.Arguments}
+	if src.router.Bind(b) {
+		if err := v.persistBinding(src, b.Dest, b.Key, b.Args); err != nil {
+			src.router.Unbind(b)
+			v.mu.Unlock()
+			return err
+		}
+	}
 	v.mu.Unlock()
 	if !m.NoWait {
 		ch.c.writeMethod(ch.id, &amqp.ExchangeBindOk{})
@@ -143,9 +154,12 @@ func (ch *channel) exchangeUnbind(m *amqp.ExchangeUnbind) error {
 	}
 	v := ch.c.vhost
 	v.mu.Lock()
-	if src.router.Unbind(exchange.Binding[dest]{Key: m.RoutingKey, Dest: dest{x: dst}, Args: m.Arguments}) &&
-		src.AutoDelete && src.router.Len() == 0 {
-		v.deleteExchangeLocked(src)
+	b := exchange.Binding[dest]{Key: m.RoutingKey, Dest: dest{x: dst}, Args: m.Arguments}
+	if src.router.Unbind(b) {
+		v.forgetBinding(src, b.Dest, b.Key, b.Args)
+		if src.AutoDelete && src.router.Len() == 0 {
+			v.deleteExchangeLocked(src)
+		}
 	}
 	v.mu.Unlock()
 	if !m.NoWait {

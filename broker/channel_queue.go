@@ -45,11 +45,13 @@ func (ch *channel) queueDeclare(m *amqp.QueueDeclare) error {
 	v.mu.Lock()
 	q := v.queues[name]
 	if q == nil {
-		q = &Queue{Queue: queue.New(queue.Options{Name: name, Durable: m.Durable, Exclusive: m.Exclusive,
-			AutoDelete: m.AutoDelete, Limits: limits}), vhost: v, name: name, Durable: m.Durable,
-			Exclusive: m.Exclusive, AutoDelete: m.AutoDelete, Args: m.Arguments}
+		q = v.newQueue(name, m.Durable, m.Exclusive, m.AutoDelete, m.Arguments, limits, 0)
 		if m.Exclusive {
 			q.owner = ch.c
+		}
+		if err := v.persistQueue(q); err != nil {
+			v.mu.Unlock()
+			return err
 		}
 		v.queues[name] = q
 		v.mu.Unlock()
@@ -189,7 +191,13 @@ func (ch *channel) queueBind(m *amqp.QueueBind) error {
 		v.mu.Unlock()
 		return bindingError(err, classQueue, 20)
 	}
-	x.router.Bind(exchange.Binding[dest]{Key: key, Dest: dest{q: q}, Args: m.Arguments})
+	if x.router.Bind(exchange.Binding[dest]{Key: key, Dest: dest{q: q}, Args: m.Arguments}) {
+		if err := v.persistBinding(x, dest{q: q}, key, m.Arguments); err != nil {
+			x.router.Unbind(exchange.Binding[dest]{Key: key, Dest: dest{q: q}, Args: m.Arguments})
+			v.mu.Unlock()
+			return err
+		}
+	}
 	v.mu.Unlock()
 	if !m.NoWait {
 		ch.c.writeMethod(ch.id, &amqp.QueueBindOk{})
@@ -220,8 +228,11 @@ func (ch *channel) queueUnbind(m *amqp.QueueUnbind) error {
 				v.mu.Unlock()
 				return errLocked(q, 50)
 			}
-		} else if x.router.Unbind(b) && x.AutoDelete && x.router.Len() == 0 {
-			v.deleteExchangeLocked(x)
+		} else if x.router.Unbind(b) {
+			v.forgetBinding(x, b.Dest, b.Key, b.Args)
+			if x.AutoDelete && x.router.Len() == 0 {
+				v.deleteExchangeLocked(x)
+			}
 		}
 	}
 	v.mu.Unlock()

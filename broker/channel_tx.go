@@ -36,20 +36,6 @@ func (ch *channel) confirmSelect(m *amqp.ConfirmSelect) error {
 	return nil
 }
 
-// flushConfirms acks, with one basic.ack multiple, every publish routed
-// since the last flush. It runs at the end of each read batch, so a burst
-// of publishes costs one confirm frame.
-func (ch *channel) flushConfirms() {
-	if ch.confirmPending <= ch.confirmSent || ch.closing {
-		return
-	}
-	ch.c.writeMethod(ch.id, &amqp.BasicAck{
-		DeliveryTag: ch.confirmPending,
-		Multiple:    ch.confirmPending-ch.confirmSent > 1,
-	})
-	ch.confirmSent = ch.confirmPending
-}
-
 func (ch *channel) txSelect() error {
 	if ch.confirm {
 		return amqp.NewError(amqp.PreconditionFailed, amqp.ClassTx, 10,
@@ -69,7 +55,7 @@ func (ch *channel) txCommit() error {
 	tx := ch.tx
 	ch.tx = &txState{}
 	for _, p := range tx.publishes {
-		ch.route(p.x, p.msg, p.mandatory)
+		ch.route(p.x, p.msg, p.mandatory, 0)
 	}
 	for _, a := range tx.acks {
 		if err := ch.settle(a.tag, a.multiple, a.ack, a.requeue, amqp.MethodTxCommit); err != nil {

@@ -53,6 +53,10 @@ type conn struct {
 	stop    chan struct{}
 	stopped chan struct{}
 
+	// Channels whose confirms are ready to send; the writer drains them.
+	confirmMu    sync.Mutex
+	confirmDirty []*channel
+
 	stopOnce sync.Once
 	// abrupt: the peer vanished or broke the protocol at the transport
 	// level; there is no close handshake to wait for.
@@ -325,10 +329,50 @@ func (c *conn) lingerClose() {
 	_ = c.nc.Close()
 }
 
+// endOfBatch wakes the writer for confirms completed during the read
+// batch: one wake-up, and so one ack frame, per batch of publishes.
 func (c *conn) endOfBatch() {
-	for _, ch := range c.channels {
-		ch.flushConfirms()
+	c.confirmMu.Lock()
+	n := len(c.confirmDirty)
+	c.confirmMu.Unlock()
+	if n > 0 {
+		c.signal()
 	}
+}
+
+// confirmReady queues ch for the writer to send its ready confirms. The
+// reader passes wake=false and wakes the writer at the end of its batch;
+// store callbacks wake it at once.
+func (c *conn) confirmReady(ch *channel, wake bool) {
+	c.confirmMu.Lock()
+	if !ch.confirmQueued {
+		ch.confirmQueued = true
+		c.confirmDirty = append(c.confirmDirty, ch)
+	}
+	c.confirmMu.Unlock()
+	if wake {
+		c.signal()
+	}
+}
+
+// appendConfirms moves the ready confirms of every queued channel into
+// the outbound buffer. Lock order: outMu → confirmTracker.mu.
+func (c *conn) appendConfirms() {
+	c.confirmMu.Lock()
+	dirty := c.confirmDirty
+	c.confirmDirty = nil
+	for _, ch := range dirty {
+		ch.confirmQueued = false
+	}
+	c.confirmMu.Unlock()
+	if len(dirty) == 0 {
+		return
+	}
+	c.outMu.Lock()
+	for _, ch := range dirty {
+		c.out = ch.confirms.appendFrames(c.out, ch.id)
+	}
+	c.outMu.Unlock()
 }
 
 // writeMethod queues a method frame.
@@ -398,6 +442,7 @@ func (c *conn) writeLoop() {
 }
 
 func (c *conn) flush() bool {
+	c.appendConfirms()
 	c.outMu.Lock()
 	buf := c.out
 	c.out = c.spare[:0]

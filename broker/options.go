@@ -34,6 +34,10 @@ type Options struct {
 	DefaultPass             string
 	LoopbackOnlyDefaultUser bool
 
+	// Store keeps durable definitions and persistent messages; nil runs
+	// the broker in memory only.
+	Store Persister
+
 	// Version is reported in connection.start's server properties.
 	Version string
 }

@@ -19,6 +19,12 @@ type Queue struct {
 	AutoDelete bool
 	Args       amqp.Table
 
+	// id keys the queue's messages in the store; persist says whether
+	// its persistent messages go there (durable, not exclusive, and the
+	// server has a store).
+	id      uint64
+	persist bool
+
 	// owner is the connection of an exclusive queue.
 	owner *conn
 	// consumed is set by the first consumer: an auto-delete queue is
@@ -67,6 +73,7 @@ func (v *VHost) deleteQueueIf(q *Queue, ifUnused, ifEmpty bool) (int, error) {
 	for _, x := range emptied {
 		v.deleteExchangeLocked(x)
 	}
+	v.forgetQueue(q)
 	v.mu.Unlock()
 	for _, c := range consumers {
 		if owner, ok := c.Owner.(*channel); ok {
@@ -80,6 +87,7 @@ func (v *VHost) deleteQueueIf(q *Queue, ifUnused, ifEmpty bool) (int, error) {
 func (v *VHost) deleteExchangeLocked(x *Exchange) {
 	delete(v.exchanges, x.Name)
 	x.deleted.Store(true)
+	v.forgetExchange(x)
 	var emptied []*Exchange
 	for _, other := range v.exchanges {
 		if other.router.UnbindDest(dest{x: x}) > 0 && other.AutoDelete && other.router.Len() == 0 {

@@ -17,8 +17,11 @@ import (
 
 // Server is an AMQP broker. Create it with New, then Serve a listener.
 type Server struct {
-	opts Options
-	log  zerolog.Logger
+	opts  Options
+	log   zerolog.Logger
+	store Persister
+	// nextQID numbers durable queues in the store.
+	nextQID atomic.Uint64
 
 	mu        sync.Mutex
 	vhosts    map[string]*VHost
@@ -44,6 +47,7 @@ func New(opts Options) (*Server, error) {
 		users:     map[string]*User{},
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*conn]struct{}{},
+		store:     opts.Store,
 	}
 	s.addVHost("/")
 	if opts.DefaultUser != "" {
@@ -51,6 +55,11 @@ func New(opts Options) (*Server, error) {
 			Name: opts.DefaultUser, Password: opts.DefaultPass,
 			LoopbackOnly: opts.LoopbackOnlyDefaultUser,
 			VHosts:       map[string]bool{"/": true},
+		}
+	}
+	if s.store != nil {
+		if err := s.recoverState(); err != nil {
+			return nil, fmt.Errorf("broker recovery: %w", err)
 		}
 	}
 	return s, nil

@@ -1,6 +1,8 @@
 // Package brokertest starts an in-process broker for tests, in the manner
-// of net/http/httptest: a listener on 127.0.0.1:0, a test logger, and
-// cleanup registered with the test.
+// of net/http/httptest: a listener on 127.0.0.1:0, a Badger store in a
+// temporary directory, a test logger, and cleanup registered with the
+// test. Restart stops the broker and starts it again on the same address
+// and data, for durability tests.
 package brokertest
 
 import (
@@ -11,46 +13,88 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/warrenmq/warren/broker"
+	"github.com/warrenmq/warren/store"
 )
 
 // Server is a running in-process broker.
 type Server struct {
 	*broker.Server
-	l    net.Listener
-	done chan error
+	t     testing.TB
+	dir   string
+	addr  string
+	opts  []func(*broker.Options)
+	store *store.Store
+	l     net.Listener
+	done  chan error
 }
 
-// New starts a broker with DefaultOptions, changed by each opt.
+// New starts a broker with DefaultOptions, changed by each opt. Its store
+// lives in t.TempDir().
 func New(t testing.TB, opts ...func(*broker.Options)) *Server {
 	t.Helper()
+	s := &Server{t: t, dir: t.TempDir(), addr: "127.0.0.1:0", opts: opts}
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *Server) start() {
+	s.t.Helper()
+	log := zerolog.New(zerolog.NewTestWriter(s.t)).Level(zerolog.InfoLevel)
+	st, err := store.Open(store.DefaultOptions(s.dir).WithLogger(log).WithGC(0, 0.5))
+	if err != nil {
+		s.t.Fatalf("brokertest: open store: %v", err)
+	}
 	o := broker.DefaultOptions()
-	o.Logger = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
-	for _, f := range opts {
+	o.Logger = log
+	o.Store = st
+	for _, f := range s.opts {
 		f(&o)
 	}
 	srv, err := broker.New(o)
 	if err != nil {
-		t.Fatalf("brokertest: %v", err)
+		_ = st.Close()
+		s.t.Fatalf("brokertest: %v", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", s.addr)
 	if err != nil {
-		t.Fatalf("brokertest: listen: %v", err)
+		_ = st.Close()
+		s.t.Fatalf("brokertest: listen: %v", err)
 	}
-	s := &Server{Server: srv, l: l, done: make(chan error, 1)}
+	s.Server, s.store, s.l, s.addr = srv, st, l, l.Addr().String()
+	s.done = make(chan error, 1)
 	go func() { s.done <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("brokertest: shutdown: %v", err)
-		}
-		<-s.done
-	})
-	return s
+}
+
+func (s *Server) stop() {
+	if s.Server == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Server.Shutdown(ctx); err != nil {
+		s.t.Errorf("brokertest: shutdown: %v", err)
+	}
+	<-s.done
+	if err := s.store.Close(); err != nil {
+		s.t.Errorf("brokertest: close store: %v", err)
+	}
+	s.Server = nil
+}
+
+// Restart shuts the broker down (clients see 320 CONNECTION_FORCED) and
+// starts a new one on the same address and data directory.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.stop()
+	s.start()
 }
 
 // Addr is the listener's address.
-func (s *Server) Addr() string { return s.l.Addr().String() }
+func (s *Server) Addr() string { return s.addr }
 
 // URL is an amqp URL for the default vhost as guest.
-func (s *Server) URL() string { return "amqp://guest:guest@" + s.Addr() + "/" }
+func (s *Server) URL() string { return "amqp://guest:guest@" + s.addr + "/" }
+
+// Dir is the data directory.
+func (s *Server) Dir() string { return s.dir }

@@ -39,6 +39,11 @@ type Options struct {
 	// Limits are x-max-length, x-max-length-bytes and x-overflow; nil
 	// means unlimited.
 	Limits *Limits
+	// OnRemove, if set, is called under the queue's lock for each ready
+	// entry removed without being delivered (purge, drop-head), so that
+	// the broker can delete its stored copy. It must not block or call
+	// back into the queue.
+	OnRemove func(e *Entry)
 }
 
 // Limits bound a queue's ready messages, as RabbitMQ's x-max-length and
@@ -97,6 +102,14 @@ func (q *Queue) Publish(m *Message) *Entry {
 // for a deleted queue, ErrOverflow for a full reject-publish queue. On a
 // full drop-head queue the oldest ready messages are dropped instead.
 func (q *Queue) Offer(m *Message) (*Entry, error) {
+	return q.OfferWith(m, nil)
+}
+
+// OfferWith is Offer that calls onQueued (if not nil) under the queue's
+// lock once the entry has its Seq and before it can be delivered. The
+// broker appends persistent messages to the store there: an ack, and so
+// the store delete, can then never overtake the append.
+func (q *Queue) OfferWith(m *Message, onQueued func(e *Entry)) (*Entry, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
@@ -113,6 +126,9 @@ func (q *Queue) Offer(m *Message) (*Entry, error) {
 	q.lastSeq++
 	e := &Entry{Msg: m, Seq: q.lastSeq}
 	q.push(e)
+	if onQueued != nil {
+		onQueued(e)
+	}
 	q.dispatch()
 	return e, nil
 }
@@ -133,7 +149,7 @@ func (q *Queue) makeRoom(l *Limits, size int) bool {
 		return false
 	}
 	for q.ready.len() > 0 && !fits() {
-		q.pop()
+		q.removed(q.pop())
 	}
 	// A message that alone exceeds the limit is dropped as well, as
 	// RabbitMQ does (it is queued and at once dropped from the head).
@@ -210,6 +226,11 @@ func (q *Queue) Purge() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	n := q.ready.len()
+	if q.opts.OnRemove != nil {
+		for q.ready.len() > 0 {
+			q.removed(q.pop())
+		}
+	}
 	q.ready.clear()
 	q.bytes = 0
 	return n
@@ -279,6 +300,13 @@ func (q *Queue) Delete(ifUnused, ifEmpty bool) ([]*Consumer, int, error) {
 func (q *Queue) Close() []*Consumer {
 	cs, _, _ := q.Delete(false, false)
 	return cs
+}
+
+// removed reports an entry dropped without delivery to OnRemove.
+func (q *Queue) removed(e *Entry) {
+	if q.opts.OnRemove != nil {
+		q.opts.OnRemove(e)
+	}
 }
 
 // push appends e to the ready list.

@@ -10,7 +10,8 @@ import (
 func TestPublishGetFIFO(t *testing.T) {
 	opts := queue.Options{Name: "q1", Durable: true, AutoDelete: true}
 	q := queue.New(opts)
-	if q.Name() != "q1" || q.Options() != opts {
+	if got := q.Options(); q.Name() != "q1" || got.Name != opts.Name || got.Durable != opts.Durable ||
+		got.Exclusive != opts.Exclusive || got.AutoDelete != opts.AutoDelete {
 		t.Fatalf("Name() = %q, Options() = %+v", q.Name(), q.Options())
 	}
 	published := publishN(t, q, 5)

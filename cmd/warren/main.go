@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/warrenmq/warren/broker"
+	"github.com/warrenmq/warren/store"
 )
 
 var version = "0.1.0"
@@ -42,9 +43,21 @@ func run(args []string) error {
 	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	// A directory Badger cannot open (locked by another process, corrupt,
+	// unreadable) stops the daemon: it never starts empty over data.
+	st, err := store.Open(store.DefaultOptions(*dataDir).WithLogger(log.With().Str("component", "store").Logger()))
+	if err != nil {
+		return fmt.Errorf("open data directory %s: %w", *dataDir, err)
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error().Err(err).Msg("closing the store")
+		}
+	}()
 
 	opts := broker.DefaultOptions()
 	opts.Logger = log
+	opts.Store = st
 	opts.MaxMessageSize = *maxMsg
 	opts.Version = version
 	srv, err := broker.New(opts)

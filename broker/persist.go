@@ -1,0 +1,25 @@
+package broker
+
+import (
+	"github.com/warrenmq/warren/store"
+)
+
+// Persister is what the broker needs of the store. *store.Store satisfies
+// it; tests wrap it to fail writes (the raft-style seam for fault
+// injection).
+type Persister interface {
+	PutDef(k store.Kind, key []string, value []byte) error
+	DeleteDef(k store.Kind, key []string) error
+	DeleteDefsWithPrefix(k store.Kind, prefix []string) error
+	Defs(k store.Kind, fn func(key []string, value []byte) error) error
+	// Append is asynchronous: done runs once the record is fsynced (or
+	// failed). It is an in-memory enqueue, so the broker may call it with
+	// a queue's lock held.
+	Append(qid, seq uint64, rec []byte, done func(error))
+	Delete(qid, seq uint64)
+	DeleteQueue(qid uint64) error
+	Messages(qid uint64, fn func(seq uint64, rec []byte) error) error
+	QueueIDs() ([]uint64, error)
+}
+
+var _ Persister = (*store.Store)(nil)

@@ -1,0 +1,144 @@
+package broker
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/warrenmq/warren/amqp"
+	"github.com/warrenmq/warren/broker/queue"
+)
+
+// Definitions are stored as AMQP field tables: our codec already
+// round-trips every argument type byte for byte, so a durable queue's
+// x-arguments come back exactly as declared.
+
+func encodeTable(t amqp.Table) []byte { return amqp.AppendTable(nil, t) }
+
+func decodeTable(b []byte) (amqp.Table, error) {
+	t, n, err := amqp.DecodeTable(b)
+	if err != nil {
+		return nil, err
+	}
+	if n != len(b) {
+		return nil, errors.New("trailing bytes after definition record")
+	}
+	return t, nil
+}
+
+func tableString(t amqp.Table, k string) string {
+	v, _ := t.Get(k)
+	s, _ := v.(string)
+	return s
+}
+
+func tableBool(t amqp.Table, k string) bool {
+	v, _ := t.Get(k)
+	b, _ := v.(bool)
+	return b
+}
+
+func tableTable(t amqp.Table, k string) amqp.Table {
+	v, _ := t.Get(k)
+	tt, _ := v.(amqp.Table)
+	return tt
+}
+
+func tableUint(t amqp.Table, k string) uint64 {
+	v, _ := t.Get(k)
+	n, _ := v.(int64)
+	return uint64(n)
+}
+
+func exchangeRecord(x *Exchange) []byte {
+	return encodeTable(amqp.Table{
+		{Key: "type", Value: x.Kind},
+		{Key: "durable", Value: x.Durable},
+		{Key: "auto_delete", Value: x.AutoDelete},
+		{Key: "internal", Value: x.Internal},
+		{Key: "arguments", Value: nonNil(x.Args)},
+	})
+}
+
+func queueRecord(q *Queue) []byte {
+	return encodeTable(amqp.Table{
+		{Key: "id", Value: int64(q.id)},
+		{Key: "durable", Value: q.Durable},
+		{Key: "auto_delete", Value: q.AutoDelete},
+		{Key: "arguments", Value: nonNil(q.Args)},
+	})
+}
+
+func nonNil(t amqp.Table) amqp.Table {
+	if t == nil {
+		return amqp.Table{}
+	}
+	return t
+}
+
+// bindingKey identifies a binding in the store: vhost, source, destination
+// kind ("q" or "x") and name, routing key, and the arguments encoded with
+// their top-level keys sorted, so that equal bindings share one key.
+func bindingKey(vhost, source string, d dest, key string, args amqp.Table) []string {
+	kind, name := "q", ""
+	if d.x != nil {
+		kind, name = "x", d.x.Name
+	} else {
+		name = d.q.name
+	}
+	sorted := append(amqp.Table(nil), args...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Key < sorted[j].Key })
+	return []string{vhost, source, kind, name, key, string(encodeTable(sorted))}
+}
+
+// Message records: a version octet, then
+//
+//	shortstr exchange | shortstr routing-key | long props-len | props | body
+const messageRecordV1 = 1
+
+func messageRecord(m *queue.Message) []byte {
+	b := make([]byte, 0, 1+2+len(m.Exchange)+len(m.RoutingKey)+4+len(m.Props)+len(m.Body))
+	b = append(b, messageRecordV1)
+	b = append(b, byte(len(m.Exchange)))
+	b = append(b, m.Exchange...)
+	b = append(b, byte(len(m.RoutingKey)))
+	b = append(b, m.RoutingKey...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Props)))
+	b = append(b, m.Props...)
+	return append(b, m.Body...)
+}
+
+// decodeMessage copies what it keeps: rec is only valid during the
+// store's callback.
+func decodeMessage(rec []byte) (*queue.Message, error) {
+	bad := fmt.Errorf("corrupt message record of %d bytes", len(rec))
+	if len(rec) < 1 || rec[0] != messageRecordV1 {
+		return nil, bad
+	}
+	off := 1
+	str := func() (string, bool) {
+		if off >= len(rec) || off+1+int(rec[off]) > len(rec) {
+			return "", false
+		}
+		n := int(rec[off])
+		s := string(rec[off+1 : off+1+n])
+		off += 1 + n
+		return s, true
+	}
+	ex, ok1 := str()
+	rk, ok2 := str()
+	if !ok1 || !ok2 || off+4 > len(rec) {
+		return nil, bad
+	}
+	pl := int(binary.BigEndian.Uint32(rec[off:]))
+	off += 4
+	if pl > len(rec)-off {
+		return nil, bad
+	}
+	props := append([]byte(nil), rec[off:off+pl]...)
+	body := append([]byte(nil), rec[off+pl:]...)
+	mode, prio := amqp.PeekProperties(props)
+	return &queue.Message{Exchange: ex, RoutingKey: rk, Props: props, Body: body,
+		Persistent: mode == 2, Priority: prio}, nil
+}

@@ -153,3 +153,53 @@ func TestShutdownClosesWith320(t *testing.T) {
 		t.Fatal("connection not closed by shutdown")
 	}
 }
+
+// TestConnectionBlocked: while the server is blocked, a publishing
+// connection gets connection.blocked and its publishes wait; Unblock sends
+// connection.unblocked and lets them through.
+func TestConnectionBlocked(t *testing.T) {
+	s := brokertest.New(t)
+	c := dial(t, s.URL())
+	blocks := c.NotifyBlocked(make(chan amqp091.Blocking, 2))
+	ch, err := c.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ch.QueueDeclare("blocked-q", false, false, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Block("low on memory")
+	if err := ch.Publish("", q.Name, false, false, amqp091.Publishing{Body: []byte("held")}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-blocks:
+		if !b.Active || b.Reason != "low on memory" {
+			t.Fatalf("blocking notification %+v", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection.blocked")
+	}
+	// The publish is held: another connection sees an empty queue.
+	other, err := dial(t, s.URL()).Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := other.QueueDeclarePassive(q.Name, false, false, false, false, nil); err != nil || st.Messages != 0 {
+		t.Fatalf("while blocked: %+v %v, want an empty queue", st, err)
+	}
+	s.Unblock()
+	select {
+	case b := <-blocks:
+		if b.Active {
+			t.Fatalf("want unblocked, got %+v", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection.unblocked")
+	}
+	got := waitGetAll(t, ch, q.Name, 1)
+	if len(got) != 1 || got[0] != "held" {
+		t.Fatalf("after unblock: %v", got)
+	}
+}

@@ -94,6 +94,9 @@ func (ch *channel) basicCancel(m *amqp.BasicCancel) error {
 }
 
 func (ch *channel) basicPublish(m *amqp.BasicPublish) error {
+	if !ch.c.waitWhileBlocked() {
+		return errConnClosed
+	}
 	ch.pub = pendingPublish{
 		active:    true,
 		exchange:  m.Exchange,

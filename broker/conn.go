@@ -52,6 +52,9 @@ type conn struct {
 	wake    chan struct{}
 	stop    chan struct{}
 	stopped chan struct{}
+	// kill is closed by forceClose, to free a reader blocked by an alarm.
+	kill     chan struct{}
+	killOnce sync.Once
 
 	// Channels whose confirms are ready to send; the writer drains them.
 	confirmMu    sync.Mutex
@@ -74,6 +77,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
+		kill:     make(chan struct{}),
 	}
 	c.dr = &deadlineReader{nc: nc}
 	c.br = bufio.NewReaderSize(c.dr, 16<<10)
@@ -282,6 +286,7 @@ func (c *conn) awaitCloseOk() {
 // connection.close and closes the socket shortly after, which ends the
 // reader.
 func (c *conn) forceClose(text string) {
+	c.killOnce.Do(func() { close(c.kill) })
 	c.sendConnectionClose(&amqp.Error{Code: amqp.ConnectionForced, Text: text})
 	time.AfterFunc(time.Second, func() { _ = c.nc.Close() })
 	// Wake the reader so it sees close-ok promptly, or times out.

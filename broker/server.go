@@ -29,6 +29,9 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	shutdown  bool
+	// unblocked is open while publishers are blocked (see Block).
+	unblocked   chan struct{}
+	blockReason string
 
 	connSeq atomic.Uint64
 	wg      sync.WaitGroup // connection goroutines

@@ -45,7 +45,13 @@ func run(args []string) error {
 	}
 	// A directory Badger cannot open (locked by another process, corrupt,
 	// unreadable) stops the daemon: it never starts empty over data.
-	st, err := store.Open(store.DefaultOptions(*dataDir).WithLogger(log.With().Str("component", "store").Logger()))
+	// Badger reports table and compaction state at info level; that is
+	// debug output for a broker's operator.
+	storeLog := log
+	if log.GetLevel() > zerolog.DebugLevel {
+		storeLog = log.Level(max(log.GetLevel(), zerolog.WarnLevel))
+	}
+	st, err := store.Open(store.DefaultOptions(*dataDir).WithLogger(storeLog))
 	if err != nil {
 		return fmt.Errorf("open data directory %s: %w", *dataDir, err)
 	}

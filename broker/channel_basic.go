@@ -257,7 +257,7 @@ func (ch *channel) basicGet(m *amqp.BasicGet) error {
 		ch.unacked.add(tag, q, e, nil)
 	}
 	ch.mu.Unlock()
-	if m.NoAck && q.persist && e.Msg.Persistent {
+	if m.NoAck && q.isStored(e) {
 		ch.c.s.store.Delete(q.id, e.Seq)
 	}
 	ch.c.writeContent(ch.id, &amqp.BasicGetOk{

@@ -24,7 +24,7 @@ func (cs *consumer) Deliver(_ *queue.Queue, _ *queue.Consumer, e *queue.Entry) {
 	tag := ch.deliveryTag
 	if !cs.noAck {
 		ch.unacked.add(tag, cs.q, e, cs)
-	} else if cs.q.persist && e.Msg.Persistent {
+	} else if cs.q.isStored(e) {
 		// Delivered is done for no-ack: the stored copy goes now (an
 		// in-memory enqueue, allowed under queue.mu).
 		ch.c.s.store.Delete(cs.q.id, e.Seq)

@@ -18,20 +18,30 @@ func (v *VHost) newQueue(name string, durable, exclusive, autoDelete bool, args 
 	q := &Queue{vhost: v, name: name, Durable: durable, Exclusive: exclusive, AutoDelete: autoDelete, Args: args}
 	q.persist = v.s.store != nil && durable && !exclusive
 	opts := queue.Options{Name: name, Durable: durable, Exclusive: exclusive, AutoDelete: autoDelete, Limits: limits}
-	if q.persist {
+	if st := v.s.store; st != nil {
+		// Every queue gets an id: a transient queue's paged tail lives in
+		// the store too (and is dropped at the next start).
 		if id == 0 {
 			id = v.s.nextQID.Add(1)
 		}
 		q.id = id
-		st := v.s.store
 		opts.OnRemove = func(e *queue.Entry) {
-			if e.Msg.Persistent {
+			if q.isStored(e) {
 				st.Delete(id, e.Seq)
 			}
 		}
+		opts.Paging = &queue.Paging{Pager: storePager{q: q},
+			MaxMessages: v.s.opts.QueueMemoryMessages, MaxBytes: v.s.opts.QueueMemoryBytes}
 	}
 	q.Queue = queue.New(opts)
 	return q
+}
+
+// isStored reports whether an entry has a copy in the store to delete
+// when it is settled: persistent in a durable queue, or read back from a
+// paged tail.
+func (q *Queue) isStored(e *queue.Entry) bool {
+	return e.Stored || (q.persist && e.Msg.Persistent)
 }
 
 func storeError(err error, what string) error {
@@ -96,9 +106,13 @@ func (v *VHost) forgetExchange(x *Exchange) {
 	v.forgetBindingsTo("x", x.Name)
 }
 
-// forgetQueue deletes a durable queue's definition, messages and bindings.
+// forgetQueue deletes a durable queue's definition, messages and
+// bindings, and a transient queue's paged messages.
 func (v *VHost) forgetQueue(q *Queue) {
 	if !q.persist {
+		if q.id != 0 {
+			v.logStoreErr(v.s.store.DeleteQueue(q.id), "delete queue messages")
+		}
 		return
 	}
 	st := v.s.store
@@ -130,7 +144,7 @@ func (v *VHost) logStoreErr(err error, what string) {
 // deleteStored drops the stored copies of settled persistent messages.
 func deleteStored(items []unackedItem) {
 	for _, it := range items {
-		if it.q.persist && it.e.Msg.Persistent {
+		if it.q.isStored(it.e) {
 			it.q.vhost.s.store.Delete(it.q.id, it.e.Seq)
 		}
 	}

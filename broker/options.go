@@ -34,6 +34,12 @@ type Options struct {
 	DefaultPass             string
 	LoopbackOnlyDefaultUser bool
 
+	// QueueMemoryMessages and QueueMemoryBytes bound what one queue holds
+	// in memory; past them new messages live only in the store and are
+	// read back in order (needs Store).
+	QueueMemoryMessages int
+	QueueMemoryBytes    int
+
 	// Store keeps durable definitions and persistent messages; nil runs
 	// the broker in memory only.
 	Store Persister
@@ -55,6 +61,8 @@ func DefaultOptions() Options {
 		DefaultPass:             "guest",
 		LoopbackOnlyDefaultUser: true,
 		Version:                 "0.1.0",
+		QueueMemoryMessages:     100_000,
+		QueueMemoryBytes:        64 << 20,
 	}
 }
 
@@ -72,6 +80,9 @@ func (o Options) Validate() error {
 	}
 	if o.MaxMessageSize == 0 || o.MaxMessageSize > 512<<20 {
 		errs = append(errs, fmt.Errorf("max message size %d out of range (1 B to 512 MiB)", o.MaxMessageSize))
+	}
+	if o.QueueMemoryMessages < 1 || o.QueueMemoryBytes < 1 {
+		errs = append(errs, errors.New("queue memory limits must be positive"))
 	}
 	if o.HandshakeTimeout <= 0 {
 		errs = append(errs, errors.New("handshake timeout must be positive"))

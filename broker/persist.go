@@ -20,6 +20,11 @@ type Persister interface {
 	DeleteQueue(qid uint64) error
 	Messages(qid uint64, fn func(seq uint64, rec []byte) error) error
 	QueueIDs() ([]uint64, error)
+	// For paging: ReadRange reads part of a queue, Flush waits for the
+	// writes queued so far, DeleteRange drops a purged tail.
+	ReadRange(qid, fromSeq uint64, max int, fn func(seq uint64, rec []byte) error) error
+	Flush() error
+	DeleteRange(qid, from, to uint64) error
 }
 
 var _ Persister = (*store.Store)(nil)

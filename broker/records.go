@@ -142,3 +142,28 @@ func decodeMessage(rec []byte) (*queue.Message, error) {
 	return &queue.Message{Exchange: ex, RoutingKey: rk, Props: props, Body: body,
 		Persistent: mode == 2, Priority: prio}, nil
 }
+
+// peekMessage reads a record's persistence and body size without copying
+// it: recovery of a long queue decodes only what it keeps in memory.
+func peekMessage(rec []byte) (persistent bool, bodySize int, ok bool) {
+	if len(rec) < 1 || rec[0] != messageRecordV1 {
+		return false, 0, false
+	}
+	off := 1
+	for range 2 { // exchange, routing key
+		if off >= len(rec) {
+			return false, 0, false
+		}
+		off += 1 + int(rec[off])
+	}
+	if off+4 > len(rec) {
+		return false, 0, false
+	}
+	pl := int(binary.BigEndian.Uint32(rec[off:]))
+	off += 4
+	if pl > len(rec)-off {
+		return false, 0, false
+	}
+	mode, _ := amqp.PeekProperties(rec[off : off+pl])
+	return mode == 2, len(rec) - off - pl, true
+}

@@ -146,17 +146,32 @@ func (s *Server) recoverState() error {
 // redelivered: the broker cannot know which were delivered before.
 func (s *Server) recoverMessages(q *Queue) (int, error) {
 	n := 0
+	var transient []uint64
 	err := s.store.Messages(q.id, func(seq uint64, rec []byte) error {
+		persistent, size, ok := peekMessage(rec)
+		if !ok {
+			return fmt.Errorf("corrupt message record %d", seq)
+		}
+		if !persistent {
+			// A transient message paged out before the stop: gone, as
+			// transient messages are after a restart.
+			transient = append(transient, seq)
+			return nil
+		}
+		n++
+		if q.ShouldPage() {
+			return q.RestorePaged(seq, size)
+		}
 		m, err := decodeMessage(rec)
 		if err != nil {
 			return err
 		}
-		if _, err := q.Restore(m, seq); err != nil {
-			return err
-		}
-		n++
-		return nil
+		_, err = q.Restore(m, seq)
+		return err
 	})
+	for _, seq := range transient {
+		s.store.Delete(q.id, seq)
+	}
 	return n, err
 }
 

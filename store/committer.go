@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync"
@@ -293,12 +294,21 @@ func (s *Store) afterWrite(before uint64) error {
 // committer as a barrier, so it sees every write queued before it; it reads
 // keys only (no values) and commits in pieces under Badger's limits.
 func (s *Store) deletePrefix(prefix []byte) error {
+	return s.deleteKeys(prefix, prefix, nil)
+}
+
+// deleteKeys deletes the keys that start with prefix, from start up to but
+// excluding stop (nil: to the end of the prefix).
+func (s *Store) deleteKeys(prefix, start, stop []byte) error {
 	return s.db.View(func(rtxn *badger.Txn) error {
 		it := rtxn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		defer it.Close()
 		wtxn := s.db.NewTransaction(true)
 		defer func() { wtxn.Discard() }()
-		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
+			if stop != nil && bytes.Compare(it.Item().Key(), stop) >= 0 {
+				break
+			}
 			key := it.Item().KeyCopy(nil)
 			err := wtxn.Delete(key)
 			if errors.Is(err, badger.ErrTxnTooBig) {

@@ -68,6 +68,22 @@ func (s *Store) DeleteQueue(qid uint64) error {
 	return s.do(op{kind: opBarrier, fn: func() error { return s.deletePrefix(prefix) }})
 }
 
+// DeleteRange removes the messages of queue qid with from <= seq <= to
+// (a purge of messages that live only in the store) and returns once that
+// is durable. It is ordered with Append and Delete as DeleteQueue is.
+func (s *Store) DeleteRange(qid, from, to uint64) error {
+	if from > to {
+		return nil
+	}
+	prefix := appendMsgPrefix(nil, qid)
+	start := appendMsgKey(nil, qid, from)
+	var stop []byte
+	if to < math.MaxUint64 {
+		stop = appendMsgKey(nil, qid, to+1)
+	}
+	return s.do(op{kind: opBarrier, fn: func() error { return s.deleteKeys(prefix, start, stop) }})
+}
+
 // Messages calls fn for every stored message of queue qid, in sequence order:
 // the recovery scan. It sees the appends whose callbacks have run. rec is only
 // valid during fn (like badger's Item.Value): copy it to keep it. An error

@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"slices"
 	"testing"
 )
@@ -183,5 +185,37 @@ func TestDeleteOfPendingReplacementDeletesStoredRecord(t *testing.T) {
 	must(t, s.Flush())
 	if seqs, recs := collect(t, s, 1); len(seqs) != 0 {
 		t.Errorf("queue 1 = %v, want empty", recs)
+	}
+}
+
+func TestDeleteRange(t *testing.T) {
+	s := memStore(t)
+	for seq := uint64(1); seq <= 10; seq++ {
+		appendSync(t, s, 7, seq, []byte{byte(seq)})
+	}
+	appendSync(t, s, 8, 5, []byte{5}) // a neighbouring queue is untouched
+	if err := s.DeleteRange(7, 3, 6); err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	if err := s.Messages(7, func(seq uint64, _ []byte) error { got = append(got, seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[1 2 7 8 9 10]" {
+		t.Fatalf("after DeleteRange(3, 6): %v", got)
+	}
+	if err := s.DeleteRange(7, 9, math.MaxUint64); err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	if err := s.Messages(7, func(seq uint64, _ []byte) error { got = append(got, seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[1 2 7 8]" {
+		t.Fatalf("after DeleteRange(9, max): %v", got)
+	}
+	n := 0
+	if err := s.Messages(8, func(uint64, []byte) error { n++; return nil }); err != nil || n != 1 {
+		t.Fatalf("neighbouring queue: %d messages, %v", n, err)
 	}
 }

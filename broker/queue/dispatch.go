@@ -80,7 +80,10 @@ func (q *Queue) Dispatch() {
 // dispatch delivers ready entries round-robin while a consumer has credit.
 // Called with q.mu held.
 func (q *Queue) dispatch() {
-	for q.ready.len() > 0 {
+	for len(q.consumers) > 0 {
+		if q.ready.len() == 0 && !q.refill() {
+			return
+		}
 		c := q.pick()
 		if c == nil {
 			return

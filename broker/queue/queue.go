@@ -39,6 +39,8 @@ type Options struct {
 	// Limits are x-max-length, x-max-length-bytes and x-overflow; nil
 	// means unlimited.
 	Limits *Limits
+	// Paging, if set, bounds the messages held in memory.
+	Paging *Paging
 	// OnRemove, if set, is called under the queue's lock for each ready
 	// entry removed without being delivered (purge, drop-head), so that
 	// the broker can delete its stored copy. It must not block or call
@@ -71,6 +73,7 @@ type Queue struct {
 	ready     deque // sorted by Seq
 	bytes     int   // sum of Msg.Size() over ready
 	lastSeq   uint64
+	tail      paged // messages that live only in the store
 	consumers []*Consumer
 	next      int  // round-robin cursor: the index in consumers to try first
 	exclusive bool // an exclusive consumer holds the queue
@@ -125,6 +128,14 @@ func (q *Queue) OfferWith(m *Message, onQueued func(e *Entry)) (*Entry, error) {
 	}
 	q.lastSeq++
 	e := &Entry{Msg: m, Seq: q.lastSeq}
+	if q.pageFull() {
+		// The entry is not kept: a page-in rebuilds it from the store.
+		if onQueued != nil {
+			onQueued(e)
+		}
+		q.pageOut(e)
+		return e, nil
+	}
 	q.push(e)
 	if onQueued != nil {
 		onQueued(e)
@@ -139,8 +150,8 @@ func (q *Queue) OfferWith(m *Message, onQueued func(e *Entry)) (*Entry, error) {
 // hook: dropped heads are dead-lettered (reason maxlen) once DLX exists.
 func (q *Queue) makeRoom(l *Limits, size int) bool {
 	fits := func() bool {
-		return (l.MaxLength < 0 || int64(q.ready.len())+1 <= l.MaxLength) &&
-			(l.MaxBytes < 0 || int64(q.bytes+size) <= l.MaxBytes)
+		return (l.MaxLength < 0 || int64(q.ready.len()+q.tail.count)+1 <= l.MaxLength) &&
+			(l.MaxBytes < 0 || int64(q.bytes+q.tail.bytes+size) <= l.MaxBytes)
 	}
 	if fits() {
 		return true
@@ -148,7 +159,7 @@ func (q *Queue) makeRoom(l *Limits, size int) bool {
 	if l.RejectPublish {
 		return false
 	}
-	for q.ready.len() > 0 && !fits() {
+	for !fits() && (q.ready.len() > 0 || q.refill()) {
 		q.removed(q.pop())
 	}
 	// A message that alone exceeds the limit is dropped as well, as
@@ -182,7 +193,7 @@ func (q *Queue) Restore(m *Message, seq uint64) (*Entry, error) {
 func (q *Queue) Get() (*Entry, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.ready.len() == 0 {
+	if q.ready.len() == 0 && !q.refill() {
 		return nil, false
 	}
 	e := q.pop()
@@ -225,11 +236,15 @@ func bySeq(a, b *Entry) int { return cmp.Compare(a.Seq, b.Seq) }
 func (q *Queue) Purge() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	n := q.ready.len()
+	n := q.ready.len() + q.tail.count
 	if q.opts.OnRemove != nil {
 		for q.ready.len() > 0 {
 			q.removed(q.pop())
 		}
+	}
+	if q.tail.count > 0 {
+		q.opts.Paging.Pager.DropRange(q.tail.from, q.lastSeq)
+		q.tail = paged{}
 	}
 	q.ready.clear()
 	q.bytes = 0
@@ -241,14 +256,14 @@ func (q *Queue) Purge() int {
 func (q *Queue) Len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.ready.len()
+	return q.ready.len() + q.tail.count
 }
 
 // Bytes is the total body size of the ready messages.
 func (q *Queue) Bytes() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.bytes
+	return q.bytes + q.tail.bytes
 }
 
 // Stats is a consistent snapshot of a queue's counters, taken under one
@@ -264,7 +279,7 @@ type Stats struct {
 func (q *Queue) Stats() Stats {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return Stats{Ready: q.ready.len(), Bytes: q.bytes, Consumers: len(q.consumers)}
+	return Stats{Ready: q.ready.len() + q.tail.count, Bytes: q.bytes + q.tail.bytes, Consumers: len(q.consumers)}
 }
 
 // Delete is queue.delete: it checks if-unused (no consumers) and if-empty
@@ -283,10 +298,13 @@ func (q *Queue) Delete(ifUnused, ifEmpty bool) ([]*Consumer, int, error) {
 	if ifUnused && len(q.consumers) > 0 {
 		return nil, 0, ErrInUse
 	}
-	if ifEmpty && q.ready.len() > 0 {
+	if ifEmpty && q.ready.len()+q.tail.count > 0 {
 		return nil, 0, ErrNotEmpty
 	}
-	cs, n := q.consumers, q.ready.len()
+	// The stored tail goes with the queue (the broker deletes the
+	// queue's messages in the store).
+	cs, n := q.consumers, q.ready.len()+q.tail.count
+	q.tail = paged{}
 	q.consumers, q.next, q.exclusive = nil, 0, false
 	q.ready.clear()
 	q.bytes = 0

@@ -110,6 +110,25 @@ func (r *reader) longstr(old string) string {
 	return str(r.bytesN(int(n)), old)
 }
 
+// The skip functions read a field as its decoder does, with the same
+// checks, but keep nothing and so never allocate. They validate property
+// lists (skipProperties) that the broker forwards without decoding.
+func (r *reader) skipoctet()     { r.bytesN(1) }
+func (r *reader) skipshort()     { r.bytesN(2) }
+func (r *reader) skiplong()      { r.bytesN(4) }
+func (r *reader) skiplonglong()  { r.bytesN(8) }
+func (r *reader) skiptimestamp() { r.bytesN(8) }
+func (r *reader) skipshortstr()  { r.bytesN(int(r.octet())) }
+
+func (r *reader) skiplongstr() {
+	n := r.long()
+	if uint64(n) > uint64(len(r.b)) {
+		r.fail("long string of %d bytes exceeds its frame", n)
+		return
+	}
+	r.bytesN(int(n))
+}
+
 // finish reports the first error, or trailing bytes, which RabbitMQ's
 // decoder also refuses.
 func (r *reader) finish() error {

@@ -12,9 +12,17 @@ type Error struct {
 	Text     string
 	ClassID  uint16
 	MethodID uint16
+	// Cause is the decoding error behind a 501 "cannot decode", for logs.
+	Cause error
 }
 
+// Unwrap returns the cause, if any.
+func (e *Error) Unwrap() error { return e.Cause }
+
 func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("amqp %d: %s (class %d, method %d): %v", e.Code, e.Text, e.ClassID, e.MethodID, e.Cause)
+	}
 	return fmt.Sprintf("amqp %d: %s (class %d, method %d)", e.Code, e.Text, e.ClassID, e.MethodID)
 }
 

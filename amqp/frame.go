@@ -34,11 +34,15 @@ func ReadProtocolHeader(r io.Reader) error {
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return fmt.Errorf("read protocol header: %w", err)
 	}
-	if string(h[:]) != ProtocolHeader {
+	// RabbitMQ also takes "AMQP 1 1 0 9", the header some 0-9 clients
+	// send, as 0-9-1.
+	if string(h[:]) != ProtocolHeader && string(h[:]) != protocolHeader09 {
 		return fmt.Errorf("%w %q", ErrProtocolHeader, h[:])
 	}
 	return nil
 }
+
+const protocolHeader09 = "AMQP\x01\x01\x00\x09"
 
 // Frame is one frame read off the wire.
 type Frame struct {
@@ -81,34 +85,74 @@ func (fr *FrameReader) ReadFrame() (Frame, error) {
 	}
 	f := Frame{Type: fr.hdr[0], Channel: binary.BigEndian.Uint16(fr.hdr[1:])}
 	size := binary.BigEndian.Uint32(fr.hdr[3:])
-	if fr.frameMax != 0 && uint64(size)+FrameOverhead > uint64(fr.frameMax) {
-		return f, &Error{Code: FrameError, Text: fmt.Sprintf(
-			"FRAME_ERROR - type %d, all octets = <<>>: {frame_too_large,%d,%d}", f.Type, size, fr.frameMax-FrameOverhead)}
+	// RabbitMQ compares the payload, not the whole frame, with frame_max:
+	// a client that fills frames to frame_max exactly works with it, so
+	// it must work here.
+	if fr.frameMax != 0 && uint64(size) > uint64(fr.frameMax) {
+		return f, NewError(FrameError, 0, 0, "type %d, all octets = <<>>: {frame_too_large,%d,%d}",
+			f.Type, size, int64(fr.frameMax)-FrameOverhead)
 	}
-	switch f.Type {
-	case FrameMethod, FrameHeader, FrameBody, FrameHeartbeat:
-	default:
-		return f, NewError(FrameError, 0, 0, "unknown frame type %d", f.Type)
-	}
-	need := int(size) + 1
-	if cap(fr.buf) < need {
-		fr.buf = make([]byte, need)
-	}
-	buf := fr.buf[:need]
-	if _, err := io.ReadFull(fr.r, buf); err != nil {
+	buf, err := fr.readPayload(int(size) + 1)
+	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return f, err
 	}
-	if buf[size] != FrameEnd {
-		return f, NewError(FrameError, 0, 0, "frame end octet 0x%02x, want 0xce", buf[size])
-	}
 	f.Payload = buf[:size:size]
-	if f.Type == FrameHeartbeat && f.Channel != 0 {
-		return f, NewError(FrameError, 0, 0, "heartbeat frame on channel %d", f.Channel)
+	if buf[size] != FrameEnd {
+		return f, NewError(FrameError, 0, 0, "%s: {invalid_frame_end_marker,%d}", FrameText(f.Type, f.Payload), buf[size])
+	}
+	switch f.Type {
+	case FrameMethod, FrameHeader, FrameBody:
+	case FrameHeartbeat:
+		if size != 0 {
+			return f, NewError(FrameError, 0, 0, "%s: unknown_frame", FrameText(f.Type, f.Payload))
+		}
+		if f.Channel != 0 {
+			return f, NewError(UnexpectedFrame, 0, 0, "%s", FrameText(f.Type, f.Payload))
+		}
+	default:
+		return f, NewError(FrameError, 0, 0, "%s: unknown_frame", FrameText(f.Type, f.Payload))
 	}
 	return f, nil
+}
+
+// growStep is the most ReadFrame allocates ahead of the bytes it has
+// actually received.
+const growStep = 1 << 20
+
+// readPayload reads need bytes into fr.buf, growing it as needed. A frame
+// within growStep is read in one go. A larger one (possible when frame_max
+// is large or 0) grows the buffer with the data received, doubling each
+// time, so that a 7-byte header claiming 4 GiB costs at most growStep
+// before the peer has to send real bytes.
+func (fr *FrameReader) readPayload(need int) ([]byte, error) {
+	if need <= cap(fr.buf) {
+		buf := fr.buf[:need]
+		_, err := io.ReadFull(fr.r, buf)
+		return buf, err
+	}
+	if need <= growStep {
+		fr.buf = make([]byte, need)
+		_, err := io.ReadFull(fr.r, fr.buf)
+		return fr.buf, err
+	}
+	buf := fr.buf[:0]
+	for len(buf) < need {
+		if len(buf) == cap(buf) {
+			nb := make([]byte, len(buf), min(need, max(2*cap(buf), growStep)))
+			copy(nb, buf)
+			buf = nb
+			fr.buf = nb
+		}
+		n, err := io.ReadFull(fr.r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
 }
 
 // beginFrame appends a frame header with a zero size and returns the
@@ -145,14 +189,17 @@ func AppendHeaderFrame(b []byte, ch uint16, classID uint16, bodySize uint64, pro
 }
 
 // AppendBodyFrames appends body as content body frames no larger than
-// frameMax (header and end included); an empty body needs no frame.
+// frameMax (header and end included); an empty body needs no frame, and a
+// frameMax of 0 means one frame. A frameMax too small for any payload (the
+// spec forbids one below FrameMinSize) still gets one byte per frame
+// rather than an endless run of empty frames.
 func AppendBodyFrames(b []byte, ch uint16, body []byte, frameMax uint32) []byte {
-	max := len(body)
+	limit := len(body)
 	if frameMax != 0 {
-		max = int(frameMax) - FrameOverhead
+		limit = int(max(int64(frameMax)-FrameOverhead, 1))
 	}
 	for len(body) > 0 {
-		n := min(len(body), max)
+		n := min(len(body), limit)
 		var at int
 		b, at = beginFrame(b, FrameBody, ch)
 		b = append(b, body[:n]...)
@@ -182,7 +229,7 @@ type ContentHeader struct {
 // broker forwards them untouched and decodes them only when it must.
 func DecodeContentHeader(payload []byte) (ContentHeader, error) {
 	if len(payload) < 14 {
-		return ContentHeader{}, NewError(FrameError, 0, 0, "content header of %d bytes, want at least 14", len(payload))
+		return ContentHeader{}, NewError(FrameError, 0, 0, "%s: unknown_frame", FrameText(FrameHeader, payload))
 	}
 	h := ContentHeader{
 		ClassID:  binary.BigEndian.Uint16(payload),
@@ -197,15 +244,17 @@ func DecodeContentHeader(payload []byte) (ContentHeader, error) {
 }
 
 // ValidateProperties checks that props is a well-formed property list that
-// ends exactly at the end of the frame.
+// ends exactly at the end of the frame. It does not allocate: decoding into
+// a Properties would copy every string and build the headers table of every
+// publish only to throw them away.
 func ValidateProperties(props []byte) error {
-	var p Properties
-	n, err := DecodeProperties(props, &p)
-	if err != nil {
-		return err
+	r := reader{b: props}
+	skipProperties(&r)
+	if r.err != nil {
+		return r.err
 	}
-	if n != len(props) {
-		return NewError(SyntaxError, 0, 0, "%d trailing bytes after content header properties", len(props)-n)
+	if r.off != len(props) {
+		return NewError(SyntaxError, 0, 0, "%d trailing bytes after content header properties", len(props)-r.off)
 	}
 	return nil
 }
@@ -223,7 +272,7 @@ type MethodDecoder struct {
 // mutated).
 func (d *MethodDecoder) Decode(payload []byte) (Method, error) {
 	if len(payload) < 4 {
-		return nil, NewError(FrameError, 0, 0, "method frame of %d bytes, want at least 4", len(payload))
+		return nil, NewError(FrameError, 0, 0, "%s: unknown_frame", FrameText(FrameMethod, payload))
 	}
 	id := binary.BigEndian.Uint32(payload)
 	m := d.cache[id]
@@ -239,11 +288,10 @@ func (d *MethodDecoder) Decode(payload []byte) (Method, error) {
 		d.cache[id] = m
 	}
 	if err := m.Decode(payload[4:]); err != nil {
-		var ae *Error
-		if errors.As(err, &ae) {
-			ae.ClassID, ae.MethodID = ClassOf(id), MethodOf(id)
-		}
-		return nil, err
+		// RabbitMQ's words for arguments it cannot parse (truncated,
+		// trailing bytes, a bad field table): 501 naming the method.
+		return nil, &Error{Code: FrameError, ClassID: ClassOf(id), MethodID: MethodOf(id),
+			Text: "FRAME_ERROR - cannot decode <<" + octets(payload[4:]) + ">>", Cause: err}
 	}
 	return m, nil
 }

@@ -13,7 +13,6 @@ const (
 	FrameHeartbeat = 8
 	FrameMinSize   = 4096
 	FrameEnd       = 206
-	FrameError     = 501
 )
 
 // Reply codes (spec 1.1 and RabbitMQ's errata).
@@ -28,6 +27,7 @@ const (
 	NotFound           uint16 = 404
 	ResourceLocked     uint16 = 405
 	PreconditionFailed uint16 = 406
+	FrameError         uint16 = 501
 	SyntaxError        uint16 = 502
 	CommandInvalid     uint16 = 503
 	ChannelError       uint16 = 504
@@ -62,6 +62,8 @@ func ReplyName(code uint16) string {
 		return "RESOURCE_LOCKED"
 	case 406:
 		return "PRECONDITION_FAILED"
+	case 501:
+		return "FRAME_ERROR"
 	case 502:
 		return "SYNTAX_ERROR"
 	case 503:
@@ -3130,4 +3132,56 @@ func DecodeProperties(b []byte, p *Properties) (int, error) {
 		p.Reserved = ""
 	}
 	return r.off, r.err
+}
+
+// skipProperties reads a property list as DecodeProperties does, with the
+// same checks, but keeps nothing: validating the content header of every
+// publish must not allocate.
+func skipProperties(r *reader) {
+	flags := r.short()
+	for w := flags; w&1 != 0 && r.err == nil; {
+		w = r.short()
+	}
+	if flags&FlagContentType != 0 {
+		r.skipshortstr()
+	}
+	if flags&FlagContentEncoding != 0 {
+		r.skipshortstr()
+	}
+	if flags&FlagHeaders != 0 {
+		r.skiptable()
+	}
+	if flags&FlagDeliveryMode != 0 {
+		r.skipoctet()
+	}
+	if flags&FlagPriority != 0 {
+		r.skipoctet()
+	}
+	if flags&FlagCorrelationID != 0 {
+		r.skipshortstr()
+	}
+	if flags&FlagReplyTo != 0 {
+		r.skipshortstr()
+	}
+	if flags&FlagExpiration != 0 {
+		r.skipshortstr()
+	}
+	if flags&FlagMessageID != 0 {
+		r.skipshortstr()
+	}
+	if flags&FlagTimestamp != 0 {
+		r.skiptimestamp()
+	}
+	if flags&FlagType != 0 {
+		r.skipshortstr()
+	}
+	if flags&FlagUserID != 0 {
+		r.skipshortstr()
+	}
+	if flags&FlagAppID != 0 {
+		r.skipshortstr()
+	}
+	if flags&FlagReserved != 0 {
+		r.skipshortstr()
+	}
 }

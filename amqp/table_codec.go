@@ -126,6 +126,68 @@ func (r *reader) fieldValue() any {
 	return nil
 }
 
+// skiptable checks a field table as table does without building it. The
+// two must accept exactly the same input (FuzzDecodeTable checks this).
+func (r *reader) skiptable() { r.skipComposite(false) }
+
+func (r *reader) skipComposite(array bool) {
+	what := "table"
+	if array {
+		what = "array"
+	}
+	n := r.long()
+	if r.err != nil {
+		return
+	}
+	if uint64(n) > uint64(len(r.b)-r.off) {
+		r.fail("field %s of %d bytes exceeds its frame", what, n)
+		return
+	}
+	sub := reader{b: r.b[r.off : r.off+int(n)], depth: r.depth + 1}
+	r.off += int(n)
+	if sub.depth > maxNesting {
+		r.fail("field %ss nested deeper than %d", what, maxNesting)
+		return
+	}
+	for sub.err == nil && sub.off < len(sub.b) {
+		if !array {
+			sub.skipshortstr()
+		}
+		sub.skipFieldValue()
+	}
+	if sub.err != nil {
+		r.err = sub.err
+	}
+}
+
+func (r *reader) skipFieldValue() {
+	typ := r.octet()
+	if r.err != nil {
+		return
+	}
+	switch typ {
+	case 't', 'b', 'B':
+		r.skipoctet()
+	case 's', 'u':
+		r.skipshort()
+	case 'I', 'i', 'f':
+		r.skiplong()
+	case 'l', 'd', 'T':
+		r.skiplonglong()
+	case 'D':
+		r.bytesN(5)
+	case 'S', 'x':
+		r.skiplongstr()
+	case 'A':
+		r.skipComposite(true)
+	case 'F':
+		r.skipComposite(false)
+	case 'V':
+	default:
+		r.fail("unknown field table type '%c' (0x%02x)", printable(typ), typ)
+	}
+}
+
 func printable(c byte) byte {
 	if c < 0x20 || c > 0x7e {
 		return '?'

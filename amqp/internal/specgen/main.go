@@ -175,10 +175,13 @@ func build(s *spec) (*gModel, error) {
 	m := &gModel{}
 	for _, c := range s.Constants {
 		gc := gConst{GoName: goName(c.Name), Wire: strings.ToUpper(strings.ReplaceAll(c.Name, "-", "_")), Value: c.Value, Hard: c.Class == "hard-error"}
-		if strings.HasPrefix(c.Name, "frame-") {
-			m.Frames = append(m.Frames, gc)
-		} else {
+		// Reply codes carry a soft-error/hard-error class, except
+		// reply-success. frame-error is a reply code despite its prefix:
+		// sorting by prefix left ReplyName(501) empty.
+		if c.Class != "" || c.Name == "reply-success" {
 			m.Replies = append(m.Replies, gc)
+		} else {
+			m.Frames = append(m.Frames, gc)
 		}
 	}
 	for _, c := range s.Classes {

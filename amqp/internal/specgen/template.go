@@ -185,4 +185,19 @@ func DecodeProperties(b []byte, p *Properties) (int, error) {
 {{- end}}
 	return r.off, r.err
 }
+
+// skipProperties reads a property list as DecodeProperties does, with the
+// same checks, but keeps nothing: validating the content header of every
+// publish must not allocate.
+func skipProperties(r *reader) {
+	flags := r.short()
+	for w := flags; w&1 != 0 && r.err == nil; {
+		w = r.short()
+	}
+{{- range .Properties}}
+	if flags&Flag{{.GoName}} != 0 {
+		r.skip{{.Kind}}()
+	}
+{{- end}}
+}
 `

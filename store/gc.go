@@ -12,24 +12,37 @@ import (
 // keep creating garbage as fast as it is collected.
 const maxGCRewrites = 16
 
-// gcLoop runs a value-log GC pass every interval until Close. A timer, not a
-// ticker: the interval counts from the end of a pass, so slow passes never
+// gcLoop runs a value-log GC pass every interval and trims the mapped
+// files every trimEvery (either may be 0: off) until Close. Timers, not
+// tickers: an interval counts from the end of a pass, so slow passes never
 // queue up.
-func (s *Store) gcLoop(interval time.Duration) {
+func (s *Store) gcLoop(interval, trimEvery time.Duration) {
 	defer close(s.gcDone)
-	t := time.NewTimer(interval)
-	defer t.Stop()
+	gcC, trimC := timerChan(interval), timerChan(trimEvery)
 	for {
 		select {
 		case <-s.gcStop:
 			return
-		case <-t.C:
+		case <-gcC:
+			if err := s.RunGC(); err != nil && !errors.Is(err, ErrClosed) {
+				s.log.Warn().Err(err).Msg("value-log GC failed")
+			}
+			gcC = timerChan(interval)
+		case <-trimC:
+			if err := s.trimMappings(); err != nil {
+				s.log.Debug().Err(err).Msg("trimming mapped files")
+			}
+			trimC = timerChan(trimEvery)
 		}
-		if err := s.RunGC(); err != nil && !errors.Is(err, ErrClosed) {
-			s.log.Warn().Err(err).Msg("value-log GC failed")
-		}
-		t.Reset(interval)
 	}
+}
+
+// timerChan fires once after d, or never for d == 0.
+func timerChan(d time.Duration) <-chan time.Time {
+	if d <= 0 {
+		return nil
+	}
+	return time.After(d)
 }
 
 // RunGC runs one value-log GC pass, as the background loop does: it asks
@@ -76,3 +89,8 @@ func (s *Store) Compact() error {
 		return nil
 	})
 }
+
+// Trim hands the pages of Badger's mapped files back to the kernel now,
+// as the background loop does every WithTrim interval: the broker calls it
+// after recovery, which reads every stored message once.
+func (s *Store) Trim() error { return s.trimMappings() }

@@ -45,6 +45,8 @@ type Store struct {
 	gcMu   sync.Mutex // one value-log GC or compaction at a time
 	gcStop chan struct{}
 	gcDone chan struct{}
+	// absDir is the data directory as /proc/self/maps names it.
+	absDir string
 }
 
 // Open opens or creates the store. It fails, and never starts empty instead,
@@ -91,6 +93,8 @@ func Open(o Options) (*Store, error) {
 		WithValueThreshold(o.valueThreshold).
 		WithValueLogFileSize(o.valueLogFileSize).
 		WithMemTableSize(o.memTableSize).
+		WithNumMemtables(o.numMemtables).
+		WithBlockCacheSize(o.blockCacheSize).
 		WithExternalMagic(formatMagic)
 
 	db, err := openBadger(bo)
@@ -103,8 +107,13 @@ func Open(o Options) (*Store, error) {
 	s.db = db
 
 	go s.commitLoop()
-	if o.gcInterval > 0 && !o.inMemory {
-		go s.gcLoop(o.gcInterval)
+	if (o.gcInterval > 0 || o.trimInterval > 0) && !o.inMemory {
+		if abs, err := filepath.Abs(o.dir); err == nil {
+			if real, err := filepath.EvalSymlinks(abs); err == nil {
+				s.absDir = real
+			}
+		}
+		go s.gcLoop(o.gcInterval, o.trimInterval)
 	} else {
 		close(s.gcDone)
 	}
@@ -139,7 +148,7 @@ func checkDataDir(dir string) error {
 	for _, e := range entries {
 		name := e.Name()
 		if name == "MANIFEST" {
-			return nil
+			return verifyManifest(dir)
 		}
 		switch filepath.Ext(name) {
 		case ".sst", ".vlog", ".mem":

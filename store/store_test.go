@@ -121,7 +121,7 @@ func TestOptionsValidate(t *testing.T) {
 		"ratio 0":         good.WithGC(time.Second, 0),
 		"threshold 0":     good.WithValueThreshold(0),
 		"threshold 2 MiB": good.WithValueThreshold(2 << 20),
-		"threshold > txn": good.WithMemTableSize(1 << 20),
+		"threshold > txn": good.WithMemTableSize(1 << 20).WithValueThreshold(1 << 20),
 	} {
 		if o.Validate() == nil {
 			t.Errorf("%s: accepted", name)

@@ -44,6 +44,13 @@ conformance: ## run the conformance suite against AMQP_URL, or an in-process War
 conformance-rabbitmq: ## start a private RabbitMQ node and run the suite against it
 	scripts/conformance-rabbitmq.sh
 
+# CONFORMANCE_FLAGS passes more flags, e.g. CONFORMANCE_FLAGS='--run ^basic/ -v'.
+AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
+.PHONY: conformance-report
+conformance-report: ## build cmd/warren-conformance and print its report by section for $(AMQP_URL)
+	$(GO) build -o bin/ ./cmd/warren-conformance
+	@./bin/warren-conformance --url '$(AMQP_URL)' $(CONFORMANCE_FLAGS)
+
 gen: ## regenerate the AMQP method codecs from the spec XML
 	$(GO) generate ./amqp
 

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/warrenmq/warren/amqp"
@@ -118,22 +119,27 @@ func (ch *channel) handleMethodFrame(payload []byte) error {
 		return err
 	}
 	if ch.pub.active {
-		return amqp.NewError(amqp.UnexpectedFrame, amqp.ClassOf(m.ID()), amqp.MethodOf(m.ID()),
-			"expected content header for class 60, got non content header frame instead")
+		if ch.pub.haveHdr {
+			return errPublish("expected content body, got non content body frame instead")
+		}
+		return errPublish("expected content header for class 60, got non content header frame instead")
 	}
 	return ch.dispatch(m)
 }
 
 func (ch *channel) handleHeader(payload []byte) error {
-	if !ch.pub.active || ch.pub.haveHdr {
-		return amqp.NewError(amqp.UnexpectedFrame, 0, 0, "unexpected content header frame on channel %d", ch.id)
+	if !ch.pub.active {
+		return errNoMethod
+	}
+	if ch.pub.haveHdr {
+		return errPublish("expected content body, got non content body frame instead")
 	}
 	h, err := amqp.DecodeContentHeader(payload)
 	if err != nil {
 		return err
 	}
 	if h.ClassID != amqp.ClassBasic {
-		return amqp.NewError(amqp.FrameError, 0, 0, "content header for class %d, want 60", h.ClassID)
+		return errPublish(fmt.Sprintf("expected content header for class 60, got one for class %d instead", h.ClassID))
 	}
 	if max := ch.c.s.opts.MaxMessageSize; h.BodySize > max {
 		ch.pub = pendingPublish{}
@@ -154,11 +160,14 @@ func (ch *channel) handleHeader(payload []byte) error {
 
 func (ch *channel) handleBody(payload []byte) error {
 	p := &ch.pub
-	if !p.active || !p.haveHdr {
-		return amqp.NewError(amqp.UnexpectedFrame, 0, 0, "unexpected content body frame on channel %d", ch.id)
+	if !p.active {
+		return errNoMethod
+	}
+	if !p.haveHdr {
+		return errPublish("expected content header for class 60, got non content header frame instead")
 	}
 	if uint64(len(p.body))+uint64(len(payload)) > p.size {
-		return amqp.NewError(amqp.FrameError, 0, 0, "content body exceeds the declared size %d", p.size)
+		return errPublish(fmt.Sprintf("content body exceeds the declared size %d", p.size))
 	}
 	p.body = append(p.body, payload...)
 	if uint64(len(p.body)) == p.size {
@@ -173,8 +182,6 @@ func (ch *channel) dispatch(m amqp.Method) error {
 		ch.release()
 		ch.c.writeMethod(ch.id, &amqp.ChannelCloseOk{})
 		delete(ch.c.channels, ch.id)
-		return nil
-	case *amqp.ChannelCloseOk:
 		return nil
 	case *amqp.ChannelOpen:
 		return amqp.NewError(amqp.ChannelError, amqp.ClassChannel, 10, "second 'channel.open' seen")
@@ -247,8 +254,18 @@ func (ch *channel) dispatch(m amqp.Method) error {
 	case *amqp.TxRollback:
 		return ch.txRollback()
 	}
-	return amqp.NewError(amqp.CommandInvalid, amqp.ClassOf(m.ID()), amqp.MethodOf(m.ID()),
-		"method %s is not valid on a channel", m.Name())
+	return errUnimplemented(m)
+}
+
+// errNoMethod: a content frame where a method frame must come.
+var errNoMethod = &amqp.Error{Code: amqp.UnexpectedFrame,
+	Text: "UNEXPECTED_FRAME - expected method frame, got non method frame instead"}
+
+// errPublish is a 505 about the content of the pending basic.publish,
+// which RabbitMQ blames on that method.
+func errPublish(text string) error {
+	return &amqp.Error{Code: amqp.UnexpectedFrame, Text: "UNEXPECTED_FRAME - " + text,
+		ClassID: amqp.ClassBasic, MethodID: 40}
 }
 
 // release ends the channel's part in everything: its consumers are

@@ -64,6 +64,9 @@ type conn struct {
 	// abrupt: the peer vanished or broke the protocol at the transport
 	// level; there is no close handshake to wait for.
 	abrupt bool
+	// linger: we answered the client's connection.close, and let it close
+	// the socket first (see lingerClose).
+	linger bool
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -183,7 +186,7 @@ func (c *conn) handleFrame(f amqp.Frame) error {
 	}
 	if f.Channel == 0 {
 		if f.Type != amqp.FrameMethod {
-			return amqp.NewError(amqp.UnexpectedFrame, 0, 0, "expected method frame on channel 0, got frame type %d", f.Type)
+			return amqp.NewError(amqp.UnexpectedFrame, 0, 0, "%s", amqp.FrameText(f.Type, f.Payload))
 		}
 		m, err := c.dec.Decode(f.Payload)
 		if err != nil {
@@ -206,10 +209,14 @@ func (c *conn) openChannel(f amqp.Frame) error {
 			return err
 		}
 	}
-	if m == nil || m.ID() != amqp.MethodChannelOpen {
-		return amqp.NewError(amqp.ChannelError, 0, 0, "expected 'channel.open' on channel %d", f.Channel)
+	if m == nil {
+		return amqp.NewError(amqp.ChannelError, 0, 0, "expected 'channel.open'")
 	}
-	if f.Channel > c.channelMax {
+	if m.ID() != amqp.MethodChannelOpen {
+		return amqp.NewError(amqp.ChannelError, amqp.ClassOf(m.ID()), amqp.MethodOf(m.ID()), "expected 'channel.open'")
+	}
+	// RabbitMQ limits how many channels are open, not their numbers.
+	if c.channelMax != 0 && len(c.channels) >= int(c.channelMax) {
 		return amqp.NewError(amqp.NotAllowed, amqp.ClassChannel, 10,
 			"number of channels opened (%d) has reached the negotiated channel_max (%d)", len(c.channels), c.channelMax)
 	}
@@ -225,17 +232,31 @@ func (c *conn) handleConnectionMethod(m amqp.Method) error {
 		c.log.Debug().Uint16("code", m.ReplyCode).Str("reason", m.ReplyText).Msg("client closed connection")
 		c.closeChannels()
 		c.writeMethod(0, &amqp.ConnectionCloseOk{})
+		c.linger = true
 		return errConnClosed
 	case *amqp.ConnectionCloseOk:
 		return errConnClosed
 	case *amqp.ConnectionBlocked, *amqp.ConnectionUnblocked:
 		return nil // a client may say it; nothing for a broker to do
+	case *amqp.ConnectionOpen, *amqp.ConnectionTuneOk, *amqp.ConnectionStartOk, *amqp.ConnectionSecureOk:
+		return amqp.NewError(amqp.ChannelError, amqp.ClassOf(m.ID()), amqp.MethodOf(m.ID()),
+			"unexpected method in connection state running")
 	case *amqp.ConnectionUpdateSecret:
 		c.writeMethod(0, &amqp.ConnectionUpdateSecretOk{})
 		return nil
 	}
-	return amqp.NewError(amqp.CommandInvalid, amqp.ClassOf(m.ID()), amqp.MethodOf(m.ID()),
-		"unexpected method %s on channel 0", m.Name())
+	if amqp.ClassOf(m.ID()) != amqp.ClassConnection {
+		return amqp.NewError(amqp.ChannelError, amqp.ClassOf(m.ID()), amqp.MethodOf(m.ID()),
+			"unexpected method in connection state running")
+	}
+	return errUnimplemented(m)
+}
+
+// errUnimplemented is RabbitMQ's answer to a method a client may not send
+// where it was sent (a server-side method, or a connection method on a
+// channel).
+func errUnimplemented(m amqp.Method) error {
+	return amqp.NewError(amqp.CommandInvalid, amqp.ClassOf(m.ID()), amqp.MethodOf(m.ID()), "unimplemented method")
 }
 
 // handleWhileClosing implements spec 2.2.4's close handshake: after
@@ -253,6 +274,7 @@ func (c *conn) handleWhileClosing(f amqp.Frame) error {
 		return errConnClosed
 	case *amqp.ConnectionClose:
 		c.writeMethod(0, &amqp.ConnectionCloseOk{})
+		c.linger = true
 		return errConnClosed
 	}
 	return nil
@@ -310,7 +332,7 @@ func (c *conn) teardown() {
 	}
 	c.stopOnce.Do(func() { close(c.stop) })
 	<-c.stopped
-	if c.abrupt {
+	if c.abrupt || !c.linger {
 		_ = c.nc.Close()
 		return
 	}
@@ -427,7 +449,9 @@ func (c *conn) writeLoop() {
 		select {
 		case <-c.wake:
 		case <-tick:
-			if time.Since(time.Unix(0, c.written.Load())) >= hb/2 {
+			// Ticks come every hb/2; a write a hair less than hb/2 ago
+			// must not skip a tick, or frames go out only every hb.
+			if time.Since(time.Unix(0, c.written.Load())) >= hb/4 {
 				c.outMu.Lock()
 				c.out = amqp.AppendHeartbeat(c.out)
 				c.outMu.Unlock()

@@ -134,8 +134,7 @@ func expectMethod[M amqp.Method](c *conn) (M, error) {
 			continue
 		}
 		if f.Type != amqp.FrameMethod || f.Channel != 0 {
-			return zero, amqp.NewError(amqp.UnexpectedFrame, 0, 0,
-				"unexpected frame type %d on channel %d during handshake", f.Type, f.Channel)
+			return zero, amqp.NewError(amqp.UnexpectedFrame, 0, 0, "%s", amqp.FrameText(f.Type, f.Payload))
 		}
 		m, err := c.dec.Decode(f.Payload)
 		if err != nil {

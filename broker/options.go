@@ -62,7 +62,7 @@ func DefaultOptions() Options {
 		LoopbackOnlyDefaultUser: true,
 		Version:                 "0.1.0",
 		QueueMemoryMessages:     100_000,
-		QueueMemoryBytes:        64 << 20,
+		QueueMemoryBytes:        32 << 20,
 	}
 }
 

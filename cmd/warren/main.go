@@ -33,12 +33,26 @@ func run(args []string) error {
 	logLevel := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
 	logFormat := fs.String("log-format", "json", "log format: json or console")
 	maxMsg := fs.Uint64("max-message-size", 128<<20, "largest message body accepted, in bytes")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off when empty")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log, err := newLogger(*logLevel, *logFormat)
 	if err != nil {
 		return err
+	}
+	// Catch signals before anything starts: a SIGTERM that arrives while
+	// the store opens or just after the listener accepts must still shut
+	// down cleanly, not kill the process.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	if *pprofAddr != "" {
+		stopPprof, err := servePprof(*pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
 	}
 	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
@@ -70,6 +84,10 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	// Recovery read every stored message once; give those pages back.
+	if err := st.Trim(); err != nil {
+		log.Debug().Err(err).Msg("trimming the store's mapped files")
+	}
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -77,8 +95,6 @@ func run(args []string) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(l) }()
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
 		log.Info().Str("signal", s.String()).Msg("shutting down")

@@ -12,6 +12,10 @@ import (
 // keep creating garbage as fast as it is collected.
 const maxGCRewrites = 16
 
+// compactAfterDeletes is how many message deletes make a GC pass compact
+// the tree first (see RunGC).
+const compactAfterDeletes = 10000
+
 // gcLoop runs a value-log GC pass every interval and trims the mapped
 // files every trimEvery (either may be 0: off) until Close. Timers, not
 // tickers: an interval counts from the end of a pass, so slow passes never
@@ -57,6 +61,19 @@ func (s *Store) RunGC() error {
 		return nil
 	}
 	return s.read(func(db *badger.DB) error {
+		// Value-log GC picks files by the discard statistics that
+		// compaction gathers when it drops deleted keys. After a queue
+		// drains, its tombstones can sit in level-0 tables for a long
+		// time, and GC would find nothing; so after many deletes (or on
+		// the first pass after opening, for those of an earlier run)
+		// compact first. With bodies in the value log the tree is small,
+		// and this is cheap.
+		if s.deletes.Swap(0) >= compactAfterDeletes || !s.gcRan {
+			if err := db.Flatten(1); err != nil {
+				return fmt.Errorf("store: compact before GC: %w", err)
+			}
+		}
+		s.gcRan = true
 		for range maxGCRewrites {
 			select {
 			case <-s.gcStop: // closing

@@ -25,9 +25,18 @@ func (b *badgerLogger) Errorf(f string, v ...any) {
 	logf(b.log.Error(), f, v)
 }
 
-func (b *badgerLogger) Warningf(f string, v ...any) { logf(b.log.Warn(), f, v) }
-func (b *badgerLogger) Infof(f string, v ...any)    { logf(b.log.Info(), f, v) }
-func (b *badgerLogger) Debugf(f string, v ...any)   { logf(b.log.Debug(), f, v) }
+func (b *badgerLogger) Warningf(f string, v ...any) {
+	// Badger warns about its block cache's hit ratio whenever a scan
+	// (recovery, a page-in) reads more than the cache holds. The store
+	// keeps that cache small on purpose; it is not an operator's concern.
+	if strings.HasPrefix(f, "Block cache might be too small") || strings.HasPrefix(f, "Cache life expectancy") {
+		logf(b.log.Debug(), f, v)
+		return
+	}
+	logf(b.log.Warn(), f, v)
+}
+func (b *badgerLogger) Infof(f string, v ...any)  { logf(b.log.Info(), f, v) }
+func (b *badgerLogger) Debugf(f string, v ...any) { logf(b.log.Debug(), f, v) }
 
 // logf logs one Badger message. Badger ends many messages with a newline and
 // logs some bare newlines as separators; a structured log wants neither.

@@ -56,6 +56,7 @@ func (s *Store) Append(qid, seq uint64, rec []byte, done func(error)) {
 // messages redelivered). Deleting a message that is not stored is harmless.
 // After Close, Delete does nothing.
 func (s *Store) Delete(qid, seq uint64) {
+	s.deletes.Add(1)
 	s.enqueue(op{kind: opDelete, msg: true, id: msgID{qid, seq}})
 }
 
@@ -64,6 +65,7 @@ func (s *Store) Delete(qid, seq uint64) {
 // Delete: appends queued before it are deleted too, appends queued after it
 // are kept.
 func (s *Store) DeleteQueue(qid uint64) error {
+	s.deletes.Add(compactAfterDeletes)
 	prefix := appendMsgPrefix(nil, qid)
 	return s.do(op{kind: opBarrier, fn: func() error { return s.deletePrefix(prefix) }})
 }
@@ -75,6 +77,7 @@ func (s *Store) DeleteRange(qid, from, to uint64) error {
 	if from > to {
 		return nil
 	}
+	s.deletes.Add(compactAfterDeletes) // a range is many deletes
 	prefix := appendMsgPrefix(nil, qid)
 	start := appendMsgKey(nil, qid, from)
 	var stop []byte

@@ -45,6 +45,10 @@ type Store struct {
 	gcMu   sync.Mutex // one value-log GC or compaction at a time
 	gcStop chan struct{}
 	gcDone chan struct{}
+	// deletes counts message deletes since the last GC pass; gcRan is
+	// set by the first pass (under gcMu).
+	deletes atomic.Int64
+	gcRan   bool
 	// absDir is the data directory as /proc/self/maps names it.
 	absDir string
 }

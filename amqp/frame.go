@@ -73,9 +73,18 @@ func NewFrameReader(r io.Reader) *FrameReader {
 // 0 means no limit other than the 32-bit size field.
 func (fr *FrameReader) SetFrameMax(n uint32) { fr.frameMax = n }
 
-// ReleaseBuffer drops the payload buffer so an idle connection does not pin
-// a frame_max-sized allocation; the next ReadFrame allocates anew.
-func (fr *FrameReader) ReleaseBuffer() { fr.buf = nil }
+// ReleaseBuffer drops a large payload buffer so that an idle connection
+// does not pin a frame_max-sized allocation; a small one (method frames,
+// small bodies) is kept, or an idle-then-busy connection would allocate
+// one per read batch.
+func (fr *FrameReader) ReleaseBuffer() {
+	if cap(fr.buf) > keptPayloadBuffer {
+		fr.buf = nil
+	}
+}
+
+// keptPayloadBuffer is the largest payload buffer ReleaseBuffer keeps.
+const keptPayloadBuffer = 1 << 10
 
 // ReadFrame reads one frame. Errors that are the peer's fault are *Error
 // with code 501 (FrameError); I/O errors are returned wrapped.

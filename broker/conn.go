@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +24,7 @@ type conn struct {
 	id  uint64
 	log zerolog.Logger
 
-	br  *bufio.Reader
+	br  *connReader
 	dr  *deadlineReader
 	fr  *amqp.FrameReader
 	dec amqp.MethodDecoder
@@ -83,7 +82,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		kill:     make(chan struct{}),
 	}
 	c.dr = &deadlineReader{nc: nc}
-	c.br = bufio.NewReaderSize(c.dr, 16<<10)
+	c.br = &connReader{src: c.dr}
 	c.fr = amqp.NewFrameReader(c.br)
 	return c
 }
@@ -171,8 +170,11 @@ func (c *conn) readLoop() error {
 		}
 		if c.br.Buffered() == 0 {
 			// End of a read batch: send what the batch produced for this
-			// connection's channels (coalesced confirms).
+			// connection's channels (coalesced confirms), and hand the read
+			// buffer back while the connection waits.
 			c.endOfBatch()
+			c.br.release()
+			c.fr.ReleaseBuffer()
 		}
 	}
 }

@@ -12,11 +12,16 @@ import (
 func (s *Server) Block(reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.unblocked == nil {
-		s.unblocked = make(chan struct{})
-		s.blockReason = reason
+	if s.alarmState.Load() == nil {
+		s.alarmState.Store(&alarm{unblocked: make(chan struct{}), reason: reason})
 		s.log.Warn().Str("reason", reason).Msg("blocking publishers")
 	}
+}
+
+// alarm is a raised resource alarm; unblocked closes when it clears.
+type alarm struct {
+	unblocked chan struct{}
+	reason    string
 }
 
 // Unblock clears the alarm; blocked connections are sent
@@ -24,26 +29,22 @@ func (s *Server) Block(reason string) {
 func (s *Server) Unblock() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.unblocked != nil {
-		close(s.unblocked)
-		s.unblocked = nil
+	if a := s.alarmState.Load(); a != nil {
+		close(a.unblocked)
+		s.alarmState.Store(nil)
 		s.log.Info().Msg("unblocking publishers")
 	}
-}
-
-func (s *Server) alarm() (<-chan struct{}, string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.unblocked, s.blockReason
 }
 
 // waitWhileBlocked runs on the reader goroutine before a publish is
 // processed. It returns false if the connection is being closed.
 func (c *conn) waitWhileBlocked() bool {
-	unblocked, reason := c.s.alarm()
-	if unblocked == nil {
+	// An atomic load: this runs for every publish, on every connection.
+	a := c.s.alarmState.Load()
+	if a == nil {
 		return true
 	}
+	unblocked, reason := a.unblocked, a.reason
 	notify := c.capability("connection.blocked")
 	if notify {
 		c.writeMethod(0, &amqp.ConnectionBlocked{Reason: reason})

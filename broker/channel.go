@@ -149,9 +149,13 @@ func (ch *channel) handleHeader(payload []byte) error {
 	p := &ch.pub
 	p.haveHdr = true
 	p.size = h.BodySize
-	p.props = append(p.props[:0:0], h.Props...)
-	// The body is allocated once at its declared size (bounded above).
-	p.body = make([]byte, 0, h.BodySize)
+	// Properties and body share one allocation, made once at the size the
+	// header declares (bounded above): the message is immutable from here.
+	n := len(h.Props)
+	buf := make([]byte, n, n+int(h.BodySize))
+	copy(buf, h.Props)
+	p.props = buf[:n:n]
+	p.body = buf[n:n]
 	if h.BodySize == 0 {
 		return ch.completePublish()
 	}

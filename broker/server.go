@@ -29,9 +29,8 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	shutdown  bool
-	// unblocked is open while publishers are blocked (see Block).
-	unblocked   chan struct{}
-	blockReason string
+	// alarmState is set while publishers are blocked (see Block).
+	alarmState atomic.Pointer[alarm]
 
 	connSeq atomic.Uint64
 	wg      sync.WaitGroup // connection goroutines

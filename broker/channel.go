@@ -45,7 +45,10 @@ type channel struct {
 	global      *queue.Limiter
 	deliver     amqp.BasicDeliver // scratch, under mu
 	kickScratch []*Queue          // scratch of the reader goroutine
-	released    bool
+	// reply is the direct reply-to consumer, replyTok its address.
+	reply    *replyConsumer
+	replyTok string
+	released bool
 }
 
 // pendingPublish is a basic.publish whose content is still arriving.
@@ -291,6 +294,7 @@ func (ch *channel) release() {
 	for _, cs := range cons {
 		cs.detach()
 	}
+	ch.cancelReplyTo("")
 	ch.mu.Lock()
 	items := ch.unacked.takeAll()
 	ch.mu.Unlock()

@@ -34,6 +34,9 @@ func (ch *channel) basicQos(m *amqp.BasicQos) error {
 }
 
 func (ch *channel) basicConsume(m *amqp.BasicConsume) error {
+	if m.Queue == replyToName {
+		return ch.consumeReplyTo(m)
+	}
 	q, err := ch.queueForUse(m.Queue, 20)
 	if err != nil {
 		return err
@@ -80,6 +83,12 @@ func (ch *channel) basicConsume(m *amqp.BasicConsume) error {
 }
 
 func (ch *channel) basicCancel(m *amqp.BasicCancel) error {
+	if ch.cancelReplyTo(m.ConsumerTag) {
+		if !m.NoWait {
+			ch.c.writeMethod(ch.id, &amqp.BasicCancelOk{ConsumerTag: m.ConsumerTag})
+		}
+		return nil
+	}
 	ch.mu.Lock()
 	cs := ch.consumers[m.ConsumerTag]
 	delete(ch.consumers, m.ConsumerTag)
@@ -122,6 +131,11 @@ func (ch *channel) completePublish() error {
 	if err := ch.checkProperties(p.props); err != nil {
 		return err
 	}
+	keys, props, err := ch.rewriteProperties(p.props, p.key)
+	if err != nil {
+		return err
+	}
+	p.props = props
 	mode, prio := amqp.PeekProperties(p.props)
 	msg := &queue.Message{
 		Exchange:   p.exchange,
@@ -132,7 +146,7 @@ func (ch *channel) completePublish() error {
 		Priority:   prio,
 	}
 	if ch.tx != nil {
-		ch.tx.publishes = append(ch.tx.publishes, txPublish{x: x, msg: msg, mandatory: p.mandatory})
+		ch.tx.publishes = append(ch.tx.publishes, txPublish{x: x, msg: msg, keys: keys, mandatory: p.mandatory})
 		return nil
 	}
 	var tag uint64
@@ -140,7 +154,7 @@ func (ch *channel) completePublish() error {
 		// Hold the confirm while routing; each store write adds a hold.
 		tag = ch.confirms.add(1, false)
 	}
-	rejected := ch.route(x, msg, p.mandatory, tag)
+	rejected := ch.route(x, msg, keys, p.mandatory, tag)
 	if tag != 0 {
 		var err error
 		if rejected {
@@ -163,9 +177,23 @@ var errRejected = errors.New("rejected by a queue")
 //
 // With tag != 0 (confirm mode), every store write of the message holds the
 // confirm of tag until it is fsynced.
-func (ch *channel) route(x *Exchange, msg *queue.Message, mandatory bool, tag uint64) (rejected bool) {
+func (ch *channel) route(x *Exchange, msg *queue.Message, keys []string, mandatory bool, tag uint64) (rejected bool) {
+	if x.Name == "" {
+		if token, ok := isReplyAddress(msg.RoutingKey); ok {
+			if !ch.c.s.deliverReply(token, msg) && mandatory {
+				ch.c.writeContent(ch.id, &amqp.BasicReturn{ReplyCode: amqp.NoRoute, ReplyText: "NO_ROUTE",
+					Exchange: msg.Exchange, RoutingKey: msg.RoutingKey}, msg.Props, msg.Body)
+			}
+			return false
+		}
+	}
 	ch.rt.props = msg.Props
-	qs := ch.c.vhost.route(&ch.rt, x, msg.RoutingKey)
+	var qs []*Queue
+	if len(keys) > 0 {
+		qs = ch.c.vhost.routeKeys(&ch.rt, x, keys)
+	} else {
+		qs = ch.c.vhost.route(&ch.rt, x, msg.RoutingKey)
+	}
 	if len(qs) == 0 {
 		if mandatory {
 			ch.c.writeContent(ch.id, &amqp.BasicReturn{
@@ -175,54 +203,8 @@ func (ch *channel) route(x *Exchange, msg *queue.Message, mandatory bool, tag ui
 		}
 		return false
 	}
-	var rec []byte
-	for _, q := range qs {
-		var err error
-		if msg.Persistent && q.persist {
-			if rec == nil {
-				rec = messageRecord(msg)
-			}
-			err = ch.offerPersistent(q, msg, rec, tag)
-		} else {
-			_, err = q.Offer(msg)
-		}
-		if errors.Is(err, queue.ErrOverflow) {
-			rejected = true
-		}
-	}
-	return rejected
+	return enqueue(qs, msg, confirmHold{ch: ch, tag: tag})
 }
-
-// offerPersistent queues msg and appends it to the store inside the
-// queue's critical section, before any consumer can ack it.
-func (ch *channel) offerPersistent(q *Queue, msg *queue.Message, rec []byte, tag uint64) error {
-	st := ch.c.s.store
-	done := ch.storeDone(tag)
-	_, err := q.OfferWith(msg, func(e *queue.Entry) {
-		if tag != 0 {
-			ch.confirms.addWrite(tag)
-		}
-		st.Append(q.id, e.Seq, rec, done)
-	})
-	return err
-}
-
-// storeDone is the store's completion callback for a publish: it runs on
-// the store's committer goroutine once the write is fsynced or failed.
-func (ch *channel) storeDone(tag uint64) func(error) {
-	if tag == 0 {
-		return ignoreStoreResult
-	}
-	return func(err error) {
-		if ch.confirms.complete(tag, err) {
-			ch.c.confirmReady(ch, true)
-		}
-	}
-}
-
-// ignoreStoreResult: without confirms nobody is told about a failed write;
-// the store has logged it.
-func ignoreStoreResult(error) {}
 
 func (ch *channel) exchangeForPublish(name string) (*Exchange, error) {
 	if x := ch.lastX; x != nil && x.Name == name && !x.deleted.Load() {
@@ -305,6 +287,9 @@ func (ch *channel) settle(tag uint64, multiple, ack, requeue bool, method uint32
 		requeueItems(items)
 		return nil
 	}
+	if !ack {
+		deadLetterItems(items)
+	}
 	deleteStored(items)
 	releaseCredit(items)
 	ch.kick(items)
@@ -367,4 +352,19 @@ func randomName() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// deadLetterItems dead-letters rejected deliveries, per queue.
+func deadLetterItems(items []unackedItem) {
+	var msgs []*queue.Message
+	for i, it := range items {
+		if !it.q.dlx.set {
+			continue
+		}
+		msgs = append(msgs, it.e.Msg)
+		if i == len(items)-1 || items[i+1].q != it.q {
+			it.q.deadLetter(msgs, "rejected")
+			msgs = msgs[:0]
+		}
+	}
 }

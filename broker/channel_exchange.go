@@ -37,7 +37,7 @@ func (ch *channel) exchangeDeclare(m *amqp.ExchangeDeclare) error {
 				"exchange name '%s' contains reserved prefix 'amq.*'", m.Exchange)
 		}
 		x = &Exchange{Name: m.Exchange, Kind: m.Type, Durable: m.Durable, AutoDelete: m.AutoDelete,
-			Internal: m.Internal, Args: m.Arguments, router: router}
+			Internal: m.Internal, Args: m.Arguments, router: router, alternate: alternateOf(m.Arguments)}
 		if err := v.persistExchange(x); err != nil {
 			v.mu.Unlock()
 			return err
@@ -182,4 +182,11 @@ func (ch *channel) exchangePair(source, destination string, method uint16) (*Exc
 		return nil, nil, amqp.NewError(amqp.NotFound, classExchange, method, "no exchange '%s' in vhost '%s'", source, v.name)
 	}
 	return src, dst, nil
+}
+
+// alternateOf reads the alternate-exchange argument.
+func alternateOf(args amqp.Table) string {
+	v, _ := args.Get("alternate-exchange")
+	s, _ := v.(string)
+	return s
 }

@@ -23,6 +23,22 @@ var queueArgsChecked = []string{
 func (ch *channel) queueDeclare(m *amqp.QueueDeclare) error {
 	v := ch.c.vhost
 	name := m.Queue
+	if m.Passive && strings.HasPrefix(name, replyToName) {
+		// Direct reply-to: the pseudo queue always exists, and a reply
+		// address exists while its consumer does; clients probe both
+		// this way (RabbitMQ answers 0 messages, 1 consumer).
+		if token, ok := isReplyAddress(name); ok {
+			if _, live := ch.c.s.replyTo.Load(token); !live {
+				return amqp.NewError(amqp.NotFound, classQueue, 10, "no queue '%s' in vhost '%s'", name, ch.c.vhost.name)
+			}
+		} else if name != replyToName {
+			return amqp.NewError(amqp.NotFound, classQueue, 10, "no queue '%s' in vhost '%s'", name, ch.c.vhost.name)
+		}
+		if !m.NoWait {
+			ch.c.writeMethod(ch.id, &amqp.QueueDeclareOk{Queue: name, ConsumerCount: 1})
+		}
+		return nil
+	}
 	if m.Passive {
 		q, err := ch.queueForUse(name, 10)
 		if err != nil {

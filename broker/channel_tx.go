@@ -14,6 +14,7 @@ type txState struct {
 type txPublish struct {
 	x         *Exchange
 	msg       *queue.Message
+	keys      []string
 	mandatory bool
 }
 
@@ -55,7 +56,7 @@ func (ch *channel) txCommit() error {
 	tx := ch.tx
 	ch.tx = &txState{}
 	for _, p := range tx.publishes {
-		ch.route(p.x, p.msg, p.mandatory, 0)
+		ch.route(p.x, p.msg, p.keys, p.mandatory, 0)
 	}
 	for _, a := range tx.acks {
 		if err := ch.settle(a.tag, a.multiple, a.ack, a.requeue, amqp.MethodTxCommit); err != nil {

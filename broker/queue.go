@@ -25,6 +25,9 @@ type Queue struct {
 	id      uint64
 	persist bool
 
+	// dlx is the dead-letter configuration (x-dead-letter-*).
+	dlx dlxConfig
+
 	// owner is the connection of an exclusive queue.
 	owner *conn
 	// consumed is set by the first consumer: an auto-delete queue is

@@ -55,7 +55,7 @@ func (s *Server) recoverState() error {
 		}
 		v.exchanges[key[1]] = &Exchange{Name: key[1], Kind: kind, Durable: true,
 			AutoDelete: tableBool(t, "auto_delete"), Internal: tableBool(t, "internal"),
-			Args: tableTable(t, "arguments"), router: r}
+			Args: tableTable(t, "arguments"), router: r, alternate: alternateOf(tableTable(t, "arguments"))}
 		nx++
 		return nil
 	})

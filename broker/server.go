@@ -29,6 +29,8 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	shutdown  bool
+	// replyTo maps direct reply-to addresses to their consumers.
+	replyTo sync.Map
 	// alarmState is set while publishers are blocked (see Block).
 	alarmState atomic.Pointer[alarm]
 

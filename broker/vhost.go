@@ -31,6 +31,9 @@ type Exchange struct {
 
 	router  exchange.Router[dest]
 	deleted atomic.Bool
+	// alternate is the alternate-exchange argument: where unroutable
+	// messages go.
+	alternate string
 }
 
 // dest is a binding's destination: a queue or, for exchange-to-exchange
@@ -104,6 +107,24 @@ func (v *VHost) route(rt *router, x *Exchange, key string) []*Queue {
 	return rt.queues
 }
 
+// routeKeys routes with several routing keys (the publish key plus the CC
+// and BCC headers' keys): the union of their queues, each once.
+func (v *VHost) routeKeys(rt *router, x *Exchange, keys []string) []*Queue {
+	rt.queues = rt.queues[:0]
+	rt.hdrDone = false
+	for _, key := range keys {
+		rt.visited = rt.visited[:0]
+		if x.Name == "" {
+			if q := v.queue(key); q != nil {
+				rt.addQueue(q)
+			}
+			continue
+		}
+		v.routeFrom(rt, x, key)
+	}
+	return rt.queues
+}
+
 func (v *VHost) routeFrom(rt *router, x *Exchange, key string) {
 	for _, seen := range rt.visited {
 		if seen == x {
@@ -118,6 +139,15 @@ func (v *VHost) routeFrom(rt *router, x *Exchange, key string) {
 	start := len(rt.dests)
 	rt.dests = x.router.Route(key, hdrs, rt.dests)
 	found := rt.dests[start:]
+	if len(found) == 0 && x.alternate != "" {
+		// Unroutable here: RabbitMQ hands it to the exchange's alternate
+		// exchange (which may have its own); the visited set stops loops.
+		if ae := v.exchange(x.alternate); ae != nil {
+			v.routeFrom(rt, ae, key)
+		}
+		rt.dests = rt.dests[:start]
+		return
+	}
 	for i := 0; i < len(found); i++ {
 		d := found[i]
 		if d.q != nil {

@@ -41,6 +41,10 @@ func (ch *channel) basicConsume(m *amqp.BasicConsume) error {
 	if err != nil {
 		return err
 	}
+	prio, err := consumerPriority(m.Arguments, q.name, ch.c.vhost.name)
+	if err != nil {
+		return err
+	}
 	tag := m.ConsumerTag
 	if tag == "" {
 		tag = "amq.ctag-" + randomName()
@@ -57,7 +61,7 @@ func (ch *channel) basicConsume(m *amqp.BasicConsume) error {
 	if prefetch > 0 {
 		limits = append(limits, queue.NewLimiter(uint32(prefetch)))
 	}
-	cs.qc = &queue.Consumer{Tag: tag, NoAck: m.NoAck, Exclusive: m.Exclusive, Limits: limits, Sink: cs, Owner: ch}
+	cs.qc = &queue.Consumer{Tag: tag, NoAck: m.NoAck, Exclusive: m.Exclusive, Priority: prio, Limits: limits, Sink: cs, Owner: ch}
 	// consume-ok must precede the first deliver: the queue calls OnAdd
 	// under its lock once the consumer is accepted, before dispatching.
 	cs.qc.OnAdd = func() {

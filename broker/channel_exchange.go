@@ -28,6 +28,9 @@ func (ch *channel) exchangeDeclare(m *amqp.ExchangeDeclare) error {
 	if !ok {
 		return amqp.NewError(amqp.CommandInvalid, classExchange, 10, "unknown exchange type '%s'", m.Type)
 	}
+	if err := validateExchangeArgs(m.Arguments, m.Exchange, v.name); err != nil {
+		return err
+	}
 	v.mu.Lock()
 	x := v.exchanges[m.Exchange]
 	if x == nil {

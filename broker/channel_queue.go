@@ -2,8 +2,6 @@ package broker
 
 import (
 	"errors"
-	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/warrenmq/warren/amqp"
@@ -17,7 +15,8 @@ const classQueue = amqp.ClassQueue
 var queueArgsChecked = []string{
 	"x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
 	"x-max-length", "x-max-length-bytes", "x-max-priority", "x-overflow",
-	"x-queue-mode", "x-queue-type", "x-single-active-consumer",
+	"x-queue-mode", "x-queue-version", "x-single-active-consumer", "x-queue-type",
+	"x-queue-master-locator",
 }
 
 func (ch *channel) queueDeclare(m *amqp.QueueDeclare) error {
@@ -54,13 +53,20 @@ func (ch *channel) queueDeclare(m *amqp.QueueDeclare) error {
 		return amqp.NewError(amqp.AccessRefused, classQueue, 10,
 			"queue name '%s' contains reserved prefix 'amq.*'", name)
 	}
-	limits, err := queueLimits(m.Arguments, name, v.name)
-	if err != nil {
-		return err
-	}
 	v.mu.Lock()
 	q := v.queues[name]
 	if q == nil {
+		// Arguments are validated for a new queue; a redeclaration is
+		// compared with what exists (RabbitMQ's order).
+		if err := validateQueueArgs(m.Arguments, name, v.name); err != nil {
+			v.mu.Unlock()
+			return err
+		}
+		limits, err := queueLimits(m.Arguments, name, v.name)
+		if err != nil {
+			v.mu.Unlock()
+			return err
+		}
 		q = v.newQueue(name, m.Durable, m.Exclusive, m.AutoDelete, m.Arguments, limits, 0)
 		if m.Exclusive {
 			q.owner = ch.c
@@ -107,47 +113,6 @@ func (q *Queue) equivalent(m *amqp.QueueDeclare) error {
 		return diff("auto_delete", m.AutoDelete, q.AutoDelete)
 	}
 	return argsEquivalent(m.Arguments, q.Args, queueArgsChecked, "queue", q.name, q.vhost.name, classQueue, 10)
-}
-
-// argsEquivalent compares the named arguments of a redeclaration.
-func argsEquivalent(received, current amqp.Table, keys []string, kind, name, vhost string, class, method uint16) error {
-	for _, k := range keys {
-		r, rok := received.Get(k)
-		c, cok := current.Get(k)
-		if rok == cok && (!rok || reflect.DeepEqual(r, c)) {
-			continue
-		}
-		cur := "none"
-		if cok {
-			cur = fmt.Sprintf("the value '%v' of type '%s'", c, typeName(c))
-		}
-		rec := "none"
-		if rok {
-			rec = fmt.Sprintf("the value '%v' of type '%s'", r, typeName(r))
-		}
-		return amqp.NewError(amqp.PreconditionFailed, class, method,
-			"inequivalent arg '%s' for %s '%s' in vhost '%s': received %s but current is %s", k, kind, name, vhost, rec, cur)
-	}
-	return nil
-}
-
-// typeName names a field value's type as RabbitMQ's error texts do.
-func typeName(v any) string {
-	switch v.(type) {
-	case string, []byte:
-		return "longstr"
-	case bool:
-		return "bool"
-	case float32, float64:
-		return "double"
-	case amqp.Table:
-		return "table"
-	case []any:
-		return "array"
-	case nil:
-		return "void"
-	}
-	return "signedint"
 }
 
 func errLocked(q *Queue, method uint16) error {

@@ -60,5 +60,8 @@ func parseExpiration(s string) (ms int64, reason string) {
 	if n < 0 {
 		return 0, "{value_negative," + strconv.FormatInt(n, 10) + "}"
 	}
+	if n > maxTTL {
+		return 0, "{value_too_large," + strconv.FormatInt(n, 10) + "}"
+	}
 	return n, ""
 }

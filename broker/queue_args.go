@@ -23,7 +23,7 @@ func queueLimits(args amqp.Table, name, vhost string) (*queue.Limits, error) {
 		}
 		n, ok := integerArg(v)
 		if !ok {
-			return nil, invalidArg(f.key, name, vhost, fmt.Sprintf("{unacceptable_type,%s}", typeName(v)))
+			return nil, invalidArg(f.key, name, vhost, fmt.Sprintf("\"expected integer, got %s\"", fieldTypeName(v)))
 		}
 		if n < 0 {
 			return nil, invalidArg(f.key, name, vhost, fmt.Sprintf("{value_negative,%d}", n))
@@ -34,11 +34,11 @@ func queueLimits(args amqp.Table, name, vhost string) (*queue.Limits, error) {
 		s, isStr := v.(string)
 		switch {
 		case !isStr:
-			return nil, invalidArg("x-overflow", name, vhost, fmt.Sprintf("{unacceptable_type,%s}", typeName(v)))
+			return nil, invalidArg("x-overflow", name, vhost, fmt.Sprintf("{unacceptable_type,%s}", fieldTypeName(v)))
 		case s == "reject-publish" || s == "reject-publish-dlx":
 			l.RejectPublish = true
 		case s != "drop-head":
-			return nil, invalidArg("x-overflow", name, vhost, fmt.Sprintf("{unknown_overflow_type,<<\"%s\">>}", s))
+			return nil, invalidArg("x-overflow", name, vhost, "invalid_overflow")
 		}
 	}
 	if !set {

@@ -49,7 +49,7 @@ func (ch *channel) rewriteProperties(props []byte, key string) ([]string, []byte
 			arr, isArr := v.([]any)
 			if !isArr {
 				return nil, nil, amqp.NewError(amqp.PreconditionFailed, classBasic, 40,
-					"invalid message: {unacceptable_type_in_header,\"%s\",%s}", name, typeName(v))
+					"invalid message: {unacceptable_type_in_header,\"%s\",%s}", name, fieldTypeName(v))
 			}
 			if keys == nil {
 				keys = []string{key}

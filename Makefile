@@ -59,3 +59,8 @@ check-gen: gen ## fail if the generated code is stale
 
 clean: ## remove build output (never ./data)
 	rm -rf bin
+
+# PERF_COMPARE_FLAGS passes more flags, e.g. PERF_COMPARE_FLAGS='--pairs 1 --time 3s --scenarios 1,6'.
+.PHONY: perf-compare
+perf-compare: ## compare Warren with a private RabbitMQ node (port 5674), every scenario, medians and ratios
+	$(GO) run ./scripts/perfcompare $(PERF_COMPARE_FLAGS)

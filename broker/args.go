@@ -97,6 +97,7 @@ var queueArgChecks = map[string]argCheck{
 	"x-max-length":              intArg(0, math.MaxInt64, false),
 	"x-max-length-bytes":        intArg(0, math.MaxInt64, false),
 	"x-max-priority":            intArg(0, 255, false),
+	"x-consumer-timeout":        intArg(0, maxTTL, false),
 	"x-dead-letter-routing-key": typeArg(isString),
 	"x-single-active-consumer":  typeArg(isBool),
 	"x-overflow": func(v any) string {

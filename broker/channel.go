@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"sync/atomic"
 	"errors"
 	"fmt"
 	"sync"
@@ -19,6 +20,10 @@ type channel struct {
 	// closing: we sent channel.close and wait for close-ok (spec 2.2.5);
 	// until then frames on this channel are discarded.
 	closing bool
+	// timedOut is set by the housekeeper when a delivery was not acked in
+	// time: it has sent channel.close, and the reader takes the channel as
+	// closing.
+	timedOut atomic.Bool
 	pub     pendingPublish
 	lastX   *Exchange // one-entry cache of the exchange last published to
 	// lastQueue is the queue last declared on this channel, which an
@@ -65,10 +70,17 @@ type pendingPublish struct {
 }
 
 func newChannel(c *conn, id uint16) *channel {
-	return &channel{id: id, c: c, consumers: map[string]*consumer{}, global: queue.NewLimiter(0)}
+	ch := &channel{id: id, c: c, consumers: map[string]*consumer{}, global: queue.NewLimiter(0)}
+	c.s.channels.Store(ch, struct{}{})
+	return ch
 }
 
 func (ch *channel) handleFrame(f amqp.Frame) error {
+	if ch.timedOut.Load() && !ch.closing {
+		ch.closing = true
+		ch.pub = pendingPublish{}
+		ch.tx = nil
+	}
 	if ch.closing {
 		if f.Type == amqp.FrameMethod {
 			m, err := ch.c.dec.Decode(f.Payload)
@@ -278,7 +290,17 @@ func errPublish(text string) error {
 // release ends the channel's part in everything: its consumers are
 // removed from their queues, then its unacked messages are requeued with
 // redelivered set (in that order, so no delivery lands after the sweep).
+// It runs on the reader goroutine.
 func (ch *channel) release() {
+	ch.releaseShared()
+	ch.pub = pendingPublish{}
+	ch.tx = nil
+}
+
+// releaseShared is the part of release that other goroutines may run (the
+// housekeeper, on a consumer timeout): everything it touches is guarded by
+// ch.mu or by the queues.
+func (ch *channel) releaseShared() {
 	ch.mu.Lock()
 	if ch.released {
 		ch.mu.Unlock()
@@ -299,7 +321,6 @@ func (ch *channel) release() {
 	items := ch.unacked.takeAll()
 	ch.mu.Unlock()
 	requeueItems(items)
-	ch.pub = pendingPublish{}
-	ch.tx = nil
 	ch.confirms.close()
+	ch.c.s.channels.Delete(ch)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"time"
 
 	"github.com/warrenmq/warren/amqp"
 	"github.com/warrenmq/warren/broker/queue"
@@ -132,7 +133,8 @@ func (ch *channel) completePublish() error {
 	if err != nil {
 		return err
 	}
-	if err := ch.checkProperties(p.props); err != nil {
+	ttl, err := ch.checkProperties(p.props)
+	if err != nil {
 		return err
 	}
 	keys, props, err := ch.rewriteProperties(p.props, p.key)
@@ -148,6 +150,16 @@ func (ch *channel) completePublish() error {
 		Body:       p.body,
 		Persistent: mode == 2,
 		Priority:   prio,
+	}
+	if ttl >= 0 {
+		// Per-message TTL counts from arrival; the clock is read only for
+		// messages that carry an expiration.
+		now := time.Now().UnixNano()
+		msg.ArrivedAt = now
+		msg.ExpiresAt = now + ttl*int64(time.Millisecond)
+		if msg.ExpiresAt == now {
+			msg.ExpiresAt = now + 1 // 0 means "never"; expiration 0 is immediate
+		}
 	}
 	if ch.tx != nil {
 		ch.tx.publishes = append(ch.tx.publishes, txPublish{x: x, msg: msg, keys: keys, mandatory: p.mandatory})
@@ -240,7 +252,7 @@ func (ch *channel) basicGet(m *amqp.BasicGet) error {
 	ch.deliveryTag++
 	tag := ch.deliveryTag
 	if !m.NoAck {
-		ch.unacked.add(tag, q, e, nil)
+		ch.unacked.add(tag, q, e, nil, ch.c.s.coarseNow.Load())
 	}
 	ch.mu.Unlock()
 	if m.NoAck && q.isStored(e) {

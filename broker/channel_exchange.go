@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/warrenmq/warren/amqp"
@@ -24,9 +25,15 @@ func (ch *channel) exchangeDeclare(m *amqp.ExchangeDeclare) error {
 		return nil
 	}
 	// RabbitMQ checks the type first, then the name.
-	router, ok := exchange.New[dest](m.Type)
-	if !ok {
+	router, hashHeader, hashProperty, err := newRouter(m.Type, m.Arguments)
+	var iae *exchange.InvalidArgumentError
+	switch {
+	case errors.Is(err, errUnknownExchangeType):
 		return amqp.NewError(amqp.CommandInvalid, classExchange, 10, "unknown exchange type '%s'", m.Type)
+	case errors.As(err, &iae):
+		return &amqp.Error{Code: amqp.PreconditionFailed, Text: "PRECONDITION_FAILED - " + iae.Text, ClassID: classExchange, MethodID: 10}
+	case err != nil:
+		return amqp.NewError(amqp.PreconditionFailed, classExchange, 10, "%v", err)
 	}
 	if err := validateExchangeArgs(m.Arguments, m.Exchange, v.name); err != nil {
 		return err
@@ -40,7 +47,8 @@ func (ch *channel) exchangeDeclare(m *amqp.ExchangeDeclare) error {
 				"exchange name '%s' contains reserved prefix 'amq.*'", m.Exchange)
 		}
 		x = &Exchange{Name: m.Exchange, Kind: m.Type, Durable: m.Durable, AutoDelete: m.AutoDelete,
-			Internal: m.Internal, Args: m.Arguments, router: router, alternate: alternateOf(m.Arguments)}
+			Internal: m.Internal, Args: m.Arguments, router: router, alternate: alternateOf(m.Arguments),
+			hashHeader: hashHeader, hashProperty: hashProperty}
 		if err := v.persistExchange(x); err != nil {
 			v.mu.Unlock()
 			return err
@@ -130,7 +138,7 @@ func (ch *channel) exchangeBind(m *amqp.ExchangeBind) error {
 	if err != nil {
 		return err
 	}
-	if err := exchange.ValidateBinding(src.Kind, m.Arguments); err != nil {
+	if err := exchange.ValidateBindingKey(src.Kind, m.RoutingKey, m.Arguments); err != nil {
 		return bindingError(err, classExchange, 30)
 	}
 	v := ch.c.vhost

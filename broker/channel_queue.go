@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"time"
 	"strings"
 
 	"github.com/warrenmq/warren/amqp"
@@ -43,6 +44,7 @@ func (ch *channel) queueDeclare(m *amqp.QueueDeclare) error {
 		if err != nil {
 			return err
 		}
+		q.Touch(time.Now())
 		ch.lastQueue = q.name
 		ch.declareOk(m.NoWait, q)
 		return nil
@@ -77,6 +79,7 @@ func (ch *channel) queueDeclare(m *amqp.QueueDeclare) error {
 		}
 		v.queues[name] = q
 		v.mu.Unlock()
+		q.armLease()
 	} else {
 		v.mu.Unlock()
 		// The exclusive flag is judged by ownership (405), not compared
@@ -87,6 +90,7 @@ func (ch *channel) queueDeclare(m *amqp.QueueDeclare) error {
 		if err := q.equivalent(m); err != nil {
 			return err
 		}
+		q.Touch(time.Now()) // a redeclare is a use (x-expires)
 	}
 	ch.lastQueue = name
 	ch.declareOk(m.NoWait, q)
@@ -168,7 +172,7 @@ func (ch *channel) queueBind(m *amqp.QueueBind) error {
 		v.mu.Unlock()
 		return amqp.NewError(amqp.NotFound, classQueue, 20, "no queue '%s' in vhost '%s'", q.name, v.name)
 	}
-	if err := exchange.ValidateBinding(x.Kind, m.Arguments); err != nil {
+	if err := exchange.ValidateBindingKey(x.Kind, key, m.Arguments); err != nil {
 		v.mu.Unlock()
 		return bindingError(err, classQueue, 20)
 	}
@@ -278,7 +282,7 @@ func hasBinding(x *Exchange, b exchange.Binding[dest]) bool {
 func bindingError(err error, class, method uint16) error {
 	var ib *exchange.InvalidBindingError
 	if errors.As(err, &ib) {
-		return &amqp.Error{Code: amqp.PreconditionFailed, Text: ib.Text, ClassID: class, MethodID: method}
+		return &amqp.Error{Code: amqp.PreconditionFailed, Text: "PRECONDITION_FAILED - " + ib.Text, ClassID: class, MethodID: method}
 	}
 	return amqp.NewError(amqp.PreconditionFailed, class, method, "%v", err)
 }

@@ -23,7 +23,7 @@ func (cs *consumer) Deliver(_ *queue.Queue, _ *queue.Consumer, e *queue.Entry) {
 	ch.deliveryTag++
 	tag := ch.deliveryTag
 	if !cs.noAck {
-		ch.unacked.add(tag, cs.q, e, cs)
+		ch.unacked.add(tag, cs.q, e, cs, ch.c.s.coarseNow.Load())
 	} else if cs.q.isStored(e) {
 		// Delivered is done for no-ack: the stored copy goes now (an
 		// in-memory enqueue, allowed under queue.mu).
@@ -45,6 +45,10 @@ func (cs *consumer) detach() {
 	_, remaining := cs.q.RemoveConsumer(cs.qc)
 	if remaining == 0 && cs.q.AutoDelete && !cs.q.deleted.Load() {
 		cs.q.vhost.deleteQueue(cs.q)
+		return
+	}
+	if remaining == 0 {
+		cs.q.armLease() // x-expires counts from now
 	}
 }
 

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/warrenmq/warren/amqp"
 	"github.com/warrenmq/warren/broker/queue"
@@ -19,6 +20,14 @@ func (v *VHost) newQueue(name string, durable, exclusive, autoDelete bool, args 
 		dlx: dlxOf(args)}
 	q.persist = v.s.store != nil && durable && !exclusive
 	opts := queue.Options{Name: name, Durable: durable, Exclusive: exclusive, AutoDelete: autoDelete, Limits: limits}
+	applyQueueFeatures(&opts, args)
+	if v, ok := args.Get("x-consumer-timeout"); ok {
+		if n, ok := integerArg(v); ok && n > 0 {
+			q.consumerTimeout = time.Duration(n) * time.Millisecond
+		}
+	}
+	opts.OnDeadLetter = q.deadLetterEntries
+	opts.OnNextExpiry = q.armExpiry
 	if st := v.s.store; st != nil {
 		// Every queue gets an id: a transient queue's paged tail lives in
 		// the store too (and is dropped at the next start).
@@ -148,5 +157,29 @@ func deleteStored(items []unackedItem) {
 		if it.q.isStored(it.e) {
 			it.q.vhost.s.store.Delete(it.q.id, it.e.Seq)
 		}
+	}
+}
+
+// applyQueueFeatures sets the queue options that RabbitMQ's x-arguments
+// ask for (validated before: validateQueueArgs).
+func applyQueueFeatures(o *queue.Options, args amqp.Table) {
+	if v, ok := args.Get("x-message-ttl"); ok {
+		if n, ok := integerArg(v); ok {
+			ttl := time.Duration(n) * time.Millisecond
+			o.MessageTTL = &ttl
+		}
+	}
+	if v, ok := args.Get("x-expires"); ok {
+		if n, ok := integerArg(v); ok {
+			o.Expires = time.Duration(n) * time.Millisecond
+		}
+	}
+	if v, ok := args.Get("x-max-priority"); ok {
+		if n, ok := integerArg(v); ok && n > 0 {
+			o.MaxPriority = uint8(n)
+		}
+	}
+	if v, ok := args.Get("x-single-active-consumer"); ok {
+		o.SingleActiveConsumer, _ = v.(bool)
 	}
 }

@@ -34,6 +34,11 @@ type Options struct {
 	DefaultPass             string
 	LoopbackOnlyDefaultUser bool
 
+	// ConsumerTimeout closes a channel whose delivery stays unacked longer
+	// (RabbitMQ's consumer_timeout, 30 minutes); a queue's
+	// x-consumer-timeout overrides it. 0 turns it off.
+	ConsumerTimeout time.Duration
+
 	// QueueMemoryMessages and QueueMemoryBytes bound what one queue holds
 	// in memory; past them new messages live only in the store and are
 	// read back in order (needs Store).
@@ -61,6 +66,7 @@ func DefaultOptions() Options {
 		DefaultPass:             "guest",
 		LoopbackOnlyDefaultUser: true,
 		Version:                 "0.1.0",
+		ConsumerTimeout:         30 * time.Minute,
 		QueueMemoryMessages:     100_000,
 		QueueMemoryBytes:        32 << 20,
 	}

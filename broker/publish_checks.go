@@ -10,29 +10,34 @@ import (
 // checkProperties applies RabbitMQ's publish-time property rules. Most
 // messages set neither user-id nor expiration, so the properties are
 // decoded only when one of their flags is set.
-func (ch *channel) checkProperties(props []byte) error {
+//
+// It returns the per-message TTL in milliseconds, or -1 for none.
+func (ch *channel) checkProperties(props []byte) (int64, error) {
 	if len(props) < 2 {
-		return nil
+		return -1, nil
 	}
 	flags := binary.BigEndian.Uint16(props)
 	if flags&(amqp.FlagUserID|amqp.FlagExpiration) == 0 {
-		return nil
+		return -1, nil
 	}
 	var p amqp.Properties
 	if _, err := amqp.DecodeProperties(props, &p); err != nil {
-		return err
+		return -1, err
 	}
 	// Validated user-id: a message may not claim another sender.
 	if p.Flags&amqp.FlagUserID != 0 && p.UserID != ch.c.user.Name {
-		return amqp.NewError(amqp.PreconditionFailed, classBasic, 40,
+		return -1, amqp.NewError(amqp.PreconditionFailed, classBasic, 40,
 			"user_id property set to '%s' but authenticated user was '%s'", p.UserID, ch.c.user.Name)
 	}
-	if p.Flags&amqp.FlagExpiration != 0 {
-		if _, reason := parseExpiration(p.Expiration); reason != "" {
-			return amqp.NewError(amqp.PreconditionFailed, classBasic, 40, "invalid expiration '%s': %s", p.Expiration, reason)
+	ttl := int64(-1)
+	if p.Flags&amqp.FlagExpiration != 0 && p.Expiration != "" {
+		ms, reason := parseExpiration(p.Expiration)
+		if reason != "" {
+			return -1, amqp.NewError(amqp.PreconditionFailed, classBasic, 40, "invalid expiration '%s': %s", p.Expiration, reason)
 		}
+		ttl = ms
 	}
-	return nil
+	return ttl, nil
 }
 
 // parseExpiration parses the expiration property as RabbitMQ does

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"time"
 	"sync/atomic"
 
 	"github.com/warrenmq/warren/amqp"
@@ -26,7 +27,10 @@ type Queue struct {
 	persist bool
 
 	// dlx is the dead-letter configuration (x-dead-letter-*).
-	dlx dlxConfig
+	dlx    dlxConfig
+	timers queueTimers
+	// consumerTimeout is x-consumer-timeout; 0 uses the server's.
+	consumerTimeout time.Duration
 
 	// owner is the connection of an exclusive queue.
 	owner *conn
@@ -51,9 +55,7 @@ func (v *VHost) deleteQueue(q *Queue) int {
 }
 
 // deleteQueueIf is queue.delete: the queue checks if-unused and if-empty
-// and closes itself in one critical section; then q leaves its vhost and
-// every binding, and its consumers get basic.cancel (RabbitMQ's consumer
-// cancel notification).
+// and closes itself in one critical section; then it is unlinked.
 func (v *VHost) deleteQueueIf(q *Queue, ifUnused, ifEmpty bool) (int, error) {
 	consumers, n, err := q.Delete(ifUnused, ifEmpty)
 	if errors.Is(err, queue.ErrClosed) {
@@ -62,7 +64,16 @@ func (v *VHost) deleteQueueIf(q *Queue, ifUnused, ifEmpty bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	v.unlinkQueue(q, consumers)
+	return n, nil
+}
+
+// unlinkQueue finishes the deletion of a closed queue: it leaves its
+// vhost and every binding, its stored state goes, and its consumers get
+// basic.cancel (RabbitMQ's consumer cancel notification).
+func (v *VHost) unlinkQueue(q *Queue, consumers []*queue.Consumer) {
 	q.deleted.Store(true)
+	q.stopTimers()
 	v.mu.Lock()
 	if v.queues[q.name] == q {
 		delete(v.queues, q.name)
@@ -83,7 +94,6 @@ func (v *VHost) deleteQueueIf(q *Queue, ifUnused, ifEmpty bool) (int, error) {
 			owner.consumerCancelled(c.Tag)
 		}
 	}
-	return n, nil
 }
 
 // deleteExchangeLocked removes x and every binding to it. v.mu is held.

@@ -35,8 +35,10 @@ func queueLimits(args amqp.Table, name, vhost string) (*queue.Limits, error) {
 		switch {
 		case !isStr:
 			return nil, invalidArg("x-overflow", name, vhost, fmt.Sprintf("{unacceptable_type,%s}", fieldTypeName(v)))
-		case s == "reject-publish" || s == "reject-publish-dlx":
+		case s == "reject-publish":
 			l.RejectPublish = true
+		case s == "reject-publish-dlx":
+			l.RejectPublish, l.RejectPublishDLX = true, true
 		case s != "drop-head":
 			return nil, invalidArg("x-overflow", name, vhost, "invalid_overflow")
 		}

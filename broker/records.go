@@ -92,14 +92,25 @@ func bindingKey(vhost, source string, d dest, key string, args amqp.Table) []str
 	return []string{vhost, source, kind, name, key, string(encodeTable(sorted))}
 }
 
-// Message records: a version octet, then
+// Message records: a version octet, then (version 2) the expiry deadline
+// and arrival time, so that a recovered or paged-in message keeps its TTL:
 //
+//	[longlong expires-at | longlong arrived-at]  (v2 only, Unix ns, 0 = none)
 //	shortstr exchange | shortstr routing-key | long props-len | props | body
-const messageRecordV1 = 1
+const (
+	messageRecordV1 = 1
+	messageRecordV2 = 2
+)
 
 func messageRecord(m *queue.Message) []byte {
-	b := make([]byte, 0, 1+2+len(m.Exchange)+len(m.RoutingKey)+4+len(m.Props)+len(m.Body))
-	b = append(b, messageRecordV1)
+	b := make([]byte, 0, 1+16+2+len(m.Exchange)+len(m.RoutingKey)+4+len(m.Props)+len(m.Body))
+	if m.ExpiresAt == 0 && m.ArrivedAt == 0 {
+		b = append(b, messageRecordV1)
+	} else {
+		b = append(b, messageRecordV2)
+		b = binary.BigEndian.AppendUint64(b, uint64(m.ExpiresAt))
+		b = binary.BigEndian.AppendUint64(b, uint64(m.ArrivedAt))
+	}
 	b = append(b, byte(len(m.Exchange)))
 	b = append(b, m.Exchange...)
 	b = append(b, byte(len(m.RoutingKey)))
@@ -113,10 +124,10 @@ func messageRecord(m *queue.Message) []byte {
 // store's callback.
 func decodeMessage(rec []byte) (*queue.Message, error) {
 	bad := fmt.Errorf("corrupt message record of %d bytes", len(rec))
-	if len(rec) < 1 || rec[0] != messageRecordV1 {
+	expires, arrived, off, ok := recordHeader(rec)
+	if !ok {
 		return nil, bad
 	}
-	off := 1
 	str := func() (string, bool) {
 		if off >= len(rec) || off+1+int(rec[off]) > len(rec) {
 			return "", false
@@ -140,16 +151,34 @@ func decodeMessage(rec []byte) (*queue.Message, error) {
 	body := append([]byte(nil), rec[off+pl:]...)
 	mode, prio := amqp.PeekProperties(props)
 	return &queue.Message{Exchange: ex, RoutingKey: rk, Props: props, Body: body,
-		Persistent: mode == 2, Priority: prio}, nil
+		Persistent: mode == 2, Priority: prio, ExpiresAt: expires, ArrivedAt: arrived}, nil
+}
+
+// recordHeader reads a message record's version and, for version 2, its
+// times; off is where the exchange name starts.
+func recordHeader(rec []byte) (expires, arrived int64, off int, ok bool) {
+	if len(rec) < 1 {
+		return 0, 0, 0, false
+	}
+	switch rec[0] {
+	case messageRecordV1:
+		return 0, 0, 1, true
+	case messageRecordV2:
+		if len(rec) < 17 {
+			return 0, 0, 0, false
+		}
+		return int64(binary.BigEndian.Uint64(rec[1:])), int64(binary.BigEndian.Uint64(rec[9:])), 17, true
+	}
+	return 0, 0, 0, false
 }
 
 // peekMessage reads a record's persistence and body size without copying
 // it: recovery of a long queue decodes only what it keeps in memory.
 func peekMessage(rec []byte) (persistent bool, bodySize int, ok bool) {
-	if len(rec) < 1 || rec[0] != messageRecordV1 {
+	_, _, off, ok := recordHeader(rec)
+	if !ok {
 		return false, 0, false
 	}
-	off := 1
 	for range 2 { // exchange, routing key
 		if off >= len(rec) {
 			return false, 0, false

@@ -48,14 +48,15 @@ func (s *Server) recoverState() error {
 			return nil
 		}
 		kind := tableString(t, "type")
-		r, ok := exchange.New[dest](kind)
-		if !ok {
-			s.log.Warn().Str("exchange", key[1]).Str("type", kind).Msg("recovery: unknown exchange type")
+		args := tableTable(t, "arguments")
+		r, hashHeader, hashProperty, err := newRouter(kind, args)
+		if err != nil {
+			s.log.Warn().Str("exchange", key[1]).Str("type", kind).Err(err).Msg("recovery: unusable exchange")
 			return nil
 		}
 		v.exchanges[key[1]] = &Exchange{Name: key[1], Kind: kind, Durable: true,
 			AutoDelete: tableBool(t, "auto_delete"), Internal: tableBool(t, "internal"),
-			Args: tableTable(t, "arguments"), router: r, alternate: alternateOf(tableTable(t, "arguments"))}
+			Args: args, router: r, alternate: alternateOf(args), hashHeader: hashHeader, hashProperty: hashProperty}
 		nx++
 		return nil
 	})

@@ -29,6 +29,15 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	shutdown  bool
+	// channels is every open channel, for the housekeeper.
+	channels sync.Map
+	// coarseNow is the housekeeper's clock (Unix ns), read per delivery.
+	coarseNow atomic.Int64
+	// housekeeping starts with the first Serve and stops at Shutdown.
+	hkOnce     sync.Once
+	hkStopOnce sync.Once
+	hkStop     chan struct{}
+	hkDone     chan struct{}
 	// replyTo maps direct reply-to addresses to their consumers.
 	replyTo sync.Map
 	// alarmState is set while publishers are blocked (see Block).
@@ -52,7 +61,10 @@ func New(opts Options) (*Server, error) {
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*conn]struct{}{},
 		store:     opts.Store,
+		hkStop:    make(chan struct{}),
+		hkDone:    make(chan struct{}),
 	}
+	s.coarseNow.Store(time.Now().UnixNano())
 	s.addVHost("/")
 	if opts.DefaultUser != "" {
 		s.users[opts.DefaultUser] = &User{
@@ -82,6 +94,9 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.listeners[l] = struct{}{}
 	s.mu.Unlock()
+	s.hkOnce.Do(func() {
+		go func() { defer close(s.hkDone); s.housekeeper(s.hkStop) }()
+	})
 	defer func() {
 		s.mu.Lock()
 		delete(s.listeners, l)
@@ -144,8 +159,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range conns {
 		c.forceClose("CONNECTION_FORCED - broker shutdown")
 	}
+	s.hkOnce.Do(func() { close(s.hkDone) }) // never served: no housekeeper to wait for
+	s.hkStopOnce.Do(func() { close(s.hkStop) })
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { s.wg.Wait(); <-s.hkDone; close(done) }()
 	select {
 	case <-done:
 		return nil

@@ -13,6 +13,7 @@ type unackedItem struct {
 	e     *queue.Entry
 	cs    *consumer // nil for basic.get
 	acked bool
+	at    int64 // when delivered, by the server's coarse clock (consumer timeout)
 }
 
 // unackedList holds a channel's deliveries in delivery-tag order. Tags
@@ -25,11 +26,11 @@ type unackedList struct {
 	live  int
 }
 
-func (l *unackedList) add(tag uint64, q *Queue, e *queue.Entry, cs *consumer) {
+func (l *unackedList) add(tag uint64, q *Queue, e *queue.Entry, cs *consumer, at int64) {
 	if l.head > 0 && l.head == len(l.items) {
 		l.items, l.head = l.items[:0], 0
 	}
-	l.items = append(l.items, unackedItem{tag: tag, q: q, e: e, cs: cs})
+	l.items = append(l.items, unackedItem{tag: tag, q: q, e: e, cs: cs, at: at})
 	l.live++
 }
 

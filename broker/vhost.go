@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -34,6 +36,10 @@ type Exchange struct {
 	// alternate is the alternate-exchange argument: where unroutable
 	// messages go.
 	alternate string
+	// hashHeader and hashProperty are a consistent-hash exchange's
+	// hash-header and hash-property arguments.
+	hashHeader   string
+	hashProperty string
 }
 
 // dest is a binding's destination: a queue or, for exchange-to-exchange
@@ -83,7 +89,7 @@ type router struct {
 	dests   []dest
 	queues  []*Queue
 	visited []*Exchange
-	headers amqp.Table
+	decoded amqp.Properties
 	hdrDone bool
 	props   []byte
 }
@@ -133,8 +139,11 @@ func (v *VHost) routeFrom(rt *router, x *Exchange, key string) {
 	}
 	rt.visited = append(rt.visited, x)
 	var hdrs amqp.Table
-	if x.Kind == "headers" {
+	if x.Kind == "headers" || x.hashHeader != "" {
 		hdrs = rt.decodeHeaders()
+	}
+	if x.hashProperty != "" {
+		key = rt.property(x.hashProperty)
 	}
 	start := len(rt.dests)
 	rt.dests = x.router.Route(key, hdrs, rt.dests)
@@ -173,16 +182,65 @@ func (rt *router) addQueue(q *Queue) {
 }
 
 func (rt *router) decodeHeaders() amqp.Table {
-	if !rt.hdrDone {
-		rt.hdrDone = true
-		var p amqp.Properties
-		if _, err := amqp.DecodeProperties(rt.props, &p); err == nil {
-			rt.headers = p.Headers
-		} else {
-			rt.headers = nil
+	rt.decode()
+	return rt.decoded.Headers
+}
+
+// property is a consistent-hash exchange's hash-property value: message
+// id or correlation id as they are, the timestamp in decimal seconds, ""
+// when absent.
+func (rt *router) property(name string) string {
+	rt.decode()
+	p := &rt.decoded
+	switch name {
+	case exchange.PropertyMessageID:
+		return p.MessageID
+	case exchange.PropertyCorrelationID:
+		return p.CorrelationID
+	case exchange.PropertyTimestamp:
+		if p.Flags&amqp.FlagTimestamp != 0 {
+			return strconv.FormatInt(p.Timestamp.Unix(), 10)
 		}
 	}
-	return rt.headers
+	return ""
+}
+
+// decode decodes the message's properties once per routing.
+func (rt *router) decode() {
+	if !rt.hdrDone {
+		rt.hdrDone = true
+		if _, err := amqp.DecodeProperties(rt.props, &rt.decoded); err != nil {
+			rt.decoded = amqp.Properties{}
+		}
+	}
+}
+
+// newRouter makes the router of an exchange type; a consistent-hash
+// exchange needs its arguments. ok is false for an unknown type (503).
+func newRouter(kind string, args amqp.Table) (r exchange.Router[dest], hashHeader, hashProperty string, err error) {
+	if kind == exchange.KindConsistentHash {
+		ch, err := exchange.NewConsistentHash[dest](args, destName)
+		if err != nil {
+			return nil, "", "", err
+		}
+		return ch, ch.HashHeader(), ch.HashProperty(), nil
+	}
+	r, ok := exchange.New[dest](kind)
+	if !ok {
+		return nil, "", "", errUnknownExchangeType
+	}
+	return r, "", "", nil
+}
+
+var errUnknownExchangeType = errors.New("unknown exchange type")
+
+// destName names a destination stably across restarts: a consistent-hash
+// ring is placed by these names.
+func destName(d dest) string {
+	if d.q != nil {
+		return "q:" + d.q.name
+	}
+	return "x:" + d.x.Name
 }
 
 // dropExclusive deletes the exclusive queues of a closing connection.

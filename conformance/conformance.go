@@ -24,14 +24,31 @@ type T interface {
 // Case is one conformance check.
 type Case struct {
 	// Section groups the report: connection, channel, exchange, queue,
-	// basic, confirm, tx, errors.
+	// basic, confirm, tx, errors, extensions.
 	Section string
 	Name    string
 	Run     func(t T, env *Env)
+	// RabbitMQ, when not empty, is the reason the case cannot run against
+	// RabbitMQ (a plugin it does not ship, a setting it cannot change on a
+	// running node). Such a case runs only against Warren (see SkipReason).
+	RabbitMQ string
+}
+
+// SkipReason returns why c is not run against env, or "" if it is: a case
+// with a RabbitMQ reason is skipped unless env.Product is Warren.
+func (c Case) SkipReason(env *Env) string {
+	if c.RabbitMQ == "" || env.Product == WarrenProduct {
+		return ""
+	}
+	p := env.Product
+	if p == "" {
+		p = "an unidentified broker"
+	}
+	return "not run against " + p + ": " + c.RabbitMQ
 }
 
 // Sections is the report order.
-var Sections = []string{"connection", "channel", "exchange", "queue", "basic", "confirm", "tx", "errors"}
+var Sections = []string{"connection", "channel", "exchange", "queue", "basic", "confirm", "tx", "errors", "extensions"}
 
 var (
 	registryMu sync.Mutex

@@ -12,8 +12,16 @@ func TestConformance(t *testing.T) {
 	if env.URL == "" {
 		env.URL = startWarren(t)
 	}
+	if p, err := DetectProduct(env.URL); err != nil {
+		t.Logf("server product unknown: %v", err)
+	} else {
+		env.Product = p
+	}
 	for _, c := range Cases() {
 		t.Run(c.Section+"/"+c.Name, func(t *testing.T) {
+			if r := c.SkipReason(env); r != "" {
+				t.Skip(r)
+			}
 			c.Run(t, env)
 		})
 	}

@@ -16,6 +16,25 @@ type Env struct {
 	// URL is an amqp:// URL with credentials that may configure the
 	// default vhost, e.g. amqp://guest:guest@127.0.0.1:5672/.
 	URL string
+	// Product is the "product" server property of the target ("Warren",
+	// "RabbitMQ"), filled by TestConformance and RunSuite before the cases
+	// run (see DetectProduct); "" if unknown.
+	Product string
+}
+
+// WarrenProduct is Warren's "product" server property.
+const WarrenProduct = "Warren"
+
+// DetectProduct connects to url once and returns the "product" property
+// the server announced in connection.start.
+func DetectProduct(url string) (string, error) {
+	c, err := amqp091.DialConfig(url, amqp091.Config{Dial: amqp091.DefaultDial(Timeout)})
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	p, _ := c.Properties["product"].(string)
+	return p, nil
 }
 
 // Addr returns host:port of the target, for raw-frame cases.

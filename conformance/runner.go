@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,9 @@ type Result struct {
 	Name     string `json:"name"`
 	Passed   bool   `json:"passed"`
 	TimedOut bool   `json:"timed_out,omitempty"`
+	// Skipped means the case did not run (see Case.SkipReason); Passed
+	// is set too, since a skip is no failure, and Log holds the reason.
+	Skipped bool `json:"skipped,omitempty"`
 	// Duration is wall time up to the end of the cleanups, or the timeout.
 	Duration time.Duration `json:"duration_ns"`
 	// Failures holds the Errorf and Fatalf messages, panics (with their
@@ -59,6 +63,18 @@ func (c Case) FullName() string { return c.Section + "/" + c.Name }
 func Run(c Case, env *Env, timeout time.Duration) Result {
 	if timeout <= 0 {
 		timeout = DefaultCaseTimeout
+	}
+	if c.RabbitMQ != "" && env.Product == "" {
+		// Not filled by RunSuite: find out here, without writing to
+		// env, which other cases may be reading.
+		if p, err := DetectProduct(env.URL); err == nil {
+			e := *env
+			e.Product = p
+			env = &e
+		}
+	}
+	if r := c.SkipReason(env); r != "" {
+		return Result{Section: c.Section, Name: c.Name, Passed: true, Skipped: true, Log: []string{"skipped: " + r}}
 	}
 	t := &caseT{helpers: map[string]bool{}}
 	done := make(chan struct{})
@@ -293,6 +309,13 @@ func Select(cases []Case, filter *regexp.Regexp) ([]Case, []string) {
 // ones are known, from the calling goroutine, so a report can stream.
 func RunSuite(cases []Case, env *Env, opts Options, report func(Result)) []Result {
 	sel, ids := Select(cases, opts.Filter)
+	if env.Product == "" && slices.ContainsFunc(sel, func(c Case) bool { return c.RabbitMQ != "" }) {
+		// Some cases run only against Warren: identify the target once,
+		// before any case runs.
+		if p, err := DetectProduct(env.URL); err == nil {
+			env.Product = p
+		}
+	}
 	results := make([]Result, len(sel))
 	done := make([]chan struct{}, len(sel))
 	for i := range done {
@@ -340,6 +363,7 @@ type Reporter struct {
 	section  string
 	passed   int
 	failed   int
+	skipped  int
 	timedOut int
 	failures []Result
 }
@@ -358,6 +382,11 @@ func (r *Reporter) Case(res Result) {
 		} else {
 			fmt.Fprintln(r.W, res.Section)
 		}
+	}
+	if res.Skipped {
+		r.skipped++
+		fmt.Fprintf(r.W, "  %s %s: %s\n", r.skipMark(), r.label(res), strings.Join(res.Log, "; "))
+		return
 	}
 	if res.Passed {
 		r.passed++
@@ -392,6 +421,9 @@ func (r *Reporter) Summary(elapsed time.Duration) {
 		fmt.Fprintln(r.W)
 	}
 	fmt.Fprintf(r.W, "%d passed, %d failed\n", r.passed, r.failed)
+	if r.skipped > 0 {
+		fmt.Fprintf(r.W, "%d skipped\n", r.skipped)
+	}
 	fmt.Fprintf(r.W, "finished in %s\n", FormatDuration(elapsed))
 	if r.timedOut > 0 {
 		fmt.Fprintf(r.W, "note: %d case(s) timed out; their goroutines may still be running\n", r.timedOut)
@@ -412,6 +444,13 @@ func (r *Reporter) mark(ok bool) string {
 	default:
 		return "✘"
 	}
+}
+
+func (r *Reporter) skipMark() string {
+	if r.ASCII {
+		return "SKIP"
+	}
+	return "-"
 }
 
 func (r *Reporter) label(res Result) string {

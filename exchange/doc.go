@@ -14,7 +14,9 @@
 //     and value, as rabbit_binding does after rabbit_misc:sort_field_table.
 //   - direct routes on key equality, fanout to every destination, topic on
 //     '.'-separated words with '*' (one word) and '#' (zero or more words),
-//     headers on the binding arguments and x-match.
+//     headers on the binding arguments and x-match; x-consistent-hash (the
+//     plugin's type) sends each message to one destination picked by a
+//     hash, in proportion to the weights in the binding keys.
 //   - Route returns each destination at most once, however many bindings
 //     lead to it.
 //

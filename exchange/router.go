@@ -61,11 +61,14 @@ var (
 	_ Router[int] = (*Fanout[int])(nil)
 	_ Router[int] = (*Topic[int])(nil)
 	_ Router[int] = (*Headers[int])(nil)
+	_ Router[int] = (*ConsistentHash[int])(nil)
 )
 
 // New returns an empty router for an exchange type: "direct", "fanout",
 // "topic" or "headers". ok is false for an unknown type, which the broker
-// answers with 503 COMMAND_INVALID, as RabbitMQ does.
+// answers with 503 COMMAND_INVALID, as RabbitMQ does. "x-consistent-hash"
+// depends on its exchange arguments and on destination names, so New
+// does not make it: use NewConsistentHash.
 func New[D comparable](kind string) (r Router[D], ok bool) {
 	switch kind {
 	case KindDirect:

@@ -16,7 +16,8 @@ type InvalidBindingError struct {
 func (e *InvalidBindingError) Error() string { return "exchange: " + e.Text }
 
 // ValidateBinding checks binding arguments as RabbitMQ's validate_binding
-// does for the exchange type kind. Only headers exchanges check anything:
+// does for the exchange type kind (ValidateBindingKey also checks the key,
+// which x-consistent-hash needs). Only headers exchanges check arguments:
 // x-match, when present, must be the longstr "all", "any", "all-with-x" or
 // "any-with-x". Routers themselves accept any arguments, so that bindings
 // recovered from disk are never refused.

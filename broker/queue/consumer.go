@@ -29,8 +29,8 @@ type Consumer struct {
 	// Exclusive is basic.consume's exclusive flag: no other consumer may
 	// share the queue while it exists.
 	Exclusive bool
-	// Priority is the x-priority argument. Stored now; dispatch ignores it
-	// until consumer priorities are implemented.
+	// Priority is the x-priority argument (default 0, may be negative):
+	// consumers of a higher priority receive first (see Queue.pick).
 	Priority int32
 	// Limits are the limiters that must all grant credit for a delivery:
 	// the per-consumer basic.qos limiter and/or the channel-wide one

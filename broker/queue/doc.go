@@ -29,14 +29,31 @@
 //
 // A Message is immutable and shared by every queue it is routed to; each
 // queue wraps it in its own Entry (share the body, copy the envelope, as nsq
-// does). Entry.Seq orders the queue: the ready list is always sorted by Seq,
-// which is what lets Requeue put entries back at their original positions.
+// does). Entry.Seq orders the queue: the ready list (each priority's list,
+// in a priority queue) is always sorted by Seq, which is what lets Requeue
+// put entries back at their original positions.
 //
-// # Not yet here
+// # RabbitMQ's extensions
 //
-// Per-message and per-queue TTL, length limits (x-max-length, overflow
-// policies), priority queues, single-active-consumer, consumer priorities and
-// paging bodies out to the store are later work. The places they plug in are
-// marked "hook:" in the code: push/pop of the ready list (TTL, length limits,
-// paging) and the consumer pick in dispatch (priorities).
+// The queue implements the queue-level parts; the broker parses the
+// x-arguments, runs the timers and dead-letters:
+//
+//   - TTL (Options.MessageTTL, Message.ExpiresAt): an entry's deadline is
+//     fixed when it enters the queue and kept across requeues. Expired
+//     entries are dropped only at the head, as RabbitMQ does, and never
+//     delivered: on delivery, Get, publish, requeue, and when the broker's
+//     one timer per queue (armed through OnNextExpiry, or NextExpiry)
+//     calls ExpireHead.
+//   - x-expires (Options.Expires): Touch, Unused, ExpiresAt and
+//     DeleteExpired let the broker delete a queue unused for too long.
+//   - Length limits (Options.Limits): drop-head, reject-publish and
+//     reject-publish-dlx.
+//   - Dead-lettering: entries dropped by expiry or by a length limit are
+//     handed to OnDeadLetter after the lock is released, with their Reason.
+//   - Priority queues (Options.MaxPriority): one Seq-ordered list per
+//     priority, the highest non-empty one first; they do not page.
+//   - Consumer priorities (Consumer.Priority) and single active consumer
+//     (Options.SingleActiveConsumer) choose the consumer in pick.
+//
+// All time comes from Options.Now, so tests drive expiry by hand.
 package queue

@@ -16,12 +16,21 @@ type Message struct {
 	// Persistent is delivery-mode 2; the broker stores it when the queue is
 	// durable.
 	Persistent bool
-	// Priority is the priority property (0-9 in practice). Stored for
-	// priority queues, which are later work; dispatch ignores it today.
+	// Priority is the priority property; 0 when the property is absent,
+	// as RabbitMQ treats it. Only a priority queue (Options.MaxPriority)
+	// looks at it; one above the queue's maximum counts as the maximum.
 	Priority uint8
-
-	// hook: Expiration (per-message TTL) and the publish timestamp go here
-	// with the TTL work.
+	// ExpiresAt is the per-message deadline from the expiration property,
+	// in Unix nanoseconds; 0 means none. The broker computes it once at
+	// publish (arrival + expiration milliseconds) and stores it with the
+	// message, so that a restored or paged-in message keeps its deadline.
+	ExpiresAt int64
+	// ArrivedAt is when the broker received the message, in Unix
+	// nanoseconds, the instant from which a queue's x-message-ttl counts.
+	// 0 means unknown: the queue then uses its own clock when the message
+	// enters it (or, for a paged tail, when it is read back). Store it with
+	// the message, as ExpiresAt.
+	ArrivedAt int64
 }
 
 // Size is the body length: what the queue's byte count (and later the
@@ -53,4 +62,10 @@ type Entry struct {
 	// returned by Get (the basis of x-delivery-count on quorum queues, and
 	// of a poison-message limit later).
 	DeliveryCount uint32
+	// ExpiresAt is when the entry expires in this queue, in Unix
+	// nanoseconds; 0 means never. It is min(Msg.ExpiresAt, arrival +
+	// x-message-ttl), fixed when the entry enters the queue: a requeued
+	// entry keeps its original deadline, as in RabbitMQ. Like Seq it is
+	// written once and may be read without the lock.
+	ExpiresAt int64
 }

@@ -6,6 +6,12 @@ package queue
 // part runs empty the next batch is read back, in order. Only the tail is
 // paged: the head stays in memory, where dispatch, requeue and drop-head
 // work on it as before.
+//
+// TTL: a paged entry's deadline is rebuilt from its message when it is read
+// back (Message.ExpiresAt and ArrivedAt; without ArrivedAt, x-message-ttl
+// counts from the page-in), and it expires like any other once it reaches
+// the head. ExpireHead reads the next batch back when the in-memory part
+// has expired entirely. A priority queue does not page (see prioReady).
 type Paging struct {
 	Pager       Pager
 	MaxMessages int
@@ -70,7 +76,13 @@ func (q *Queue) refill() bool {
 	n := 0
 	err := p.Pager.PageIn(q.tail.from, batch, func(seq uint64, m *Message) {
 		n++
-		q.ready.pushBack(&Entry{Msg: m, Seq: seq, Stored: true})
+		e := &Entry{Msg: m, Seq: seq, Stored: true}
+		if q.ttl >= 0 || m.ExpiresAt != 0 {
+			// Rebuilt from the message: exact when the broker stored
+			// ArrivedAt, else x-message-ttl counts from the page-in.
+			q.setDeadline(e)
+		}
+		q.ready.pushBack(e)
 		q.bytes += m.Size()
 		q.tail.count--
 		q.tail.bytes -= m.Size()
@@ -86,11 +98,17 @@ func (q *Queue) refill() bool {
 
 // RestorePaged records a message recovered at start-up that stays in the
 // store: the caller checks ShouldPage first and avoids decoding the body.
+//
+// A queue that does not page (no Options.Paging, or a priority queue)
+// refuses with ErrNoPaging.
 func (q *Queue) RestorePaged(seq uint64, size int) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
 		return ErrClosed
+	}
+	if q.opts.Paging == nil {
+		return ErrNoPaging
 	}
 	if seq <= q.lastSeq {
 		return ErrSeqOrder

@@ -33,6 +33,7 @@ func run(args []string) error {
 	logLevel := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
 	logFormat := fs.String("log-format", "json", "log format: json or console")
 	maxMsg := fs.Uint64("max-message-size", 128<<20, "largest message body accepted, in bytes")
+	consumerTimeout := fs.Duration("consumer-timeout", 30*time.Minute, "close a channel whose delivery stays unacked longer (0: never)")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); off when empty")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -79,6 +80,7 @@ func run(args []string) error {
 	opts.Logger = log
 	opts.Store = st
 	opts.MaxMessageSize = *maxMsg
+	opts.ConsumerTimeout = *consumerTimeout
 	opts.Version = version
 	srv, err := broker.New(opts)
 	if err != nil {

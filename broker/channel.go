@@ -1,10 +1,10 @@
 package broker
 
 import (
-	"sync/atomic"
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/warrenmq/warren/amqp"
 	"github.com/warrenmq/warren/broker/queue"
@@ -24,8 +24,8 @@ type channel struct {
 	// time: it has sent channel.close, and the reader takes the channel as
 	// closing.
 	timedOut atomic.Bool
-	pub     pendingPublish
-	lastX   *Exchange // one-entry cache of the exchange last published to
+	pub      pendingPublish
+	lastX    *Exchange // one-entry cache of the exchange last published to
 	// lastQueue is the queue last declared on this channel, which an
 	// empty queue name refers to (spec 1.7.2.1).
 	lastQueue string

@@ -2,8 +2,8 @@ package broker
 
 import (
 	"errors"
-	"time"
 	"sync/atomic"
+	"time"
 
 	"github.com/warrenmq/warren/amqp"
 	"github.com/warrenmq/warren/broker/queue"

@@ -170,7 +170,12 @@ func (ch *channel) completePublish() error {
 		// Hold the confirm while routing; each store write adds a hold.
 		tag = ch.confirms.add(1, false)
 	}
-	rejected := ch.route(x, msg, keys, p.mandatory, tag)
+	var rejected bool
+	if delay := x.delayFor(msg); delay > 0 {
+		x.delay.hold(msg, delay, confirmHold{ch: ch, tag: tag})
+	} else {
+		rejected = ch.route(x, msg, keys, p.mandatory, tag)
+	}
 	if tag != 0 {
 		var err error
 		if rejected {
@@ -383,4 +388,12 @@ func deadLetterItems(items []unackedItem) {
 			msgs = msgs[:0]
 		}
 	}
+}
+
+// delayFor is how long a delayed-message exchange holds msg (0: route now).
+func (x *Exchange) delayFor(msg *queue.Message) time.Duration {
+	if x.delay == nil {
+		return 0
+	}
+	return time.Duration(delayOf(msg.Props)) * time.Millisecond
 }

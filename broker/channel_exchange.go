@@ -28,6 +28,8 @@ func (ch *channel) exchangeDeclare(m *amqp.ExchangeDeclare) error {
 	router, hashHeader, hashProperty, err := newRouter(m.Type, m.Arguments)
 	var iae *exchange.InvalidArgumentError
 	switch {
+	case errors.Is(err, errDelayedType):
+		return amqp.NewError(amqp.PreconditionFailed, classExchange, 10, "%s", delayedTypeText)
 	case errors.Is(err, errUnknownExchangeType):
 		return amqp.NewError(amqp.CommandInvalid, classExchange, 10, "unknown exchange type '%s'", m.Type)
 	case errors.As(err, &iae):
@@ -49,6 +51,12 @@ func (ch *channel) exchangeDeclare(m *amqp.ExchangeDeclare) error {
 		x = &Exchange{Name: m.Exchange, Kind: m.Type, Durable: m.Durable, AutoDelete: m.AutoDelete,
 			Internal: m.Internal, Args: m.Arguments, router: router, alternate: alternateOf(m.Arguments),
 			hashHeader: hashHeader, hashProperty: hashProperty}
+		if m.Type == kindDelayed {
+			x.delay = &delayer{x: x, v: v}
+			if m.Durable && v.s.store != nil {
+				x.delay.id = v.s.nextQID.Add(1)
+			}
+		}
 		if err := v.persistExchange(x); err != nil {
 			v.mu.Unlock()
 			return err

@@ -100,6 +100,12 @@ func (v *VHost) unlinkQueue(q *Queue, consumers []*queue.Consumer) {
 func (v *VHost) deleteExchangeLocked(x *Exchange) {
 	delete(v.exchanges, x.Name)
 	x.deleted.Store(true)
+	if x.delay != nil {
+		x.delay.close()
+		if x.delay.id != 0 {
+			v.logStoreErr(v.s.store.DeleteQueue(x.delay.id), "delete delayed messages")
+		}
+	}
 	v.forgetExchange(x)
 	var emptied []*Exchange
 	for _, other := range v.exchanges {

@@ -52,13 +52,17 @@ func tableUint(t amqp.Table, k string) uint64 {
 }
 
 func exchangeRecord(x *Exchange) []byte {
-	return encodeTable(amqp.Table{
+	t := amqp.Table{
 		{Key: "type", Value: x.Kind},
 		{Key: "durable", Value: x.Durable},
 		{Key: "auto_delete", Value: x.AutoDelete},
 		{Key: "internal", Value: x.Internal},
 		{Key: "arguments", Value: nonNil(x.Args)},
-	})
+	}
+	if x.delay != nil && x.delay.id != 0 {
+		t = append(t, amqp.Field{Key: "delay_id", Value: int64(x.delay.id)})
+	}
+	return encodeTable(t)
 }
 
 func queueRecord(q *Queue) []byte {

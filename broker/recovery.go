@@ -40,6 +40,7 @@ func (s *Server) recoverState() error {
 
 	var nx, nq, nb, nm int
 	var maxID uint64
+	var delayed []*delayer
 	err := st.Defs(store.KindExchange, func(key []string, rec []byte) error {
 		v := s.vhosts[key[0]]
 		t, err := decodeTable(rec)
@@ -54,9 +55,14 @@ func (s *Server) recoverState() error {
 			s.log.Warn().Str("exchange", key[1]).Str("type", kind).Err(err).Msg("recovery: unusable exchange")
 			return nil
 		}
-		v.exchanges[key[1]] = &Exchange{Name: key[1], Kind: kind, Durable: true,
+		x := &Exchange{Name: key[1], Kind: kind, Durable: true,
 			AutoDelete: tableBool(t, "auto_delete"), Internal: tableBool(t, "internal"),
 			Args: args, router: r, alternate: alternateOf(args), hashHeader: hashHeader, hashProperty: hashProperty}
+		if kind == kindDelayed {
+			x.delay = &delayer{x: x, v: v, id: tableUint(t, "delay_id")}
+			delayed = append(delayed, x.delay)
+		}
+		v.exchanges[key[1]] = x
 		nx++
 		return nil
 	})
@@ -87,6 +93,25 @@ func (s *Server) recoverState() error {
 	})
 	if err != nil {
 		return fmt.Errorf("recover queues: %w", err)
+	}
+	for _, d := range delayed {
+		if d.id == 0 {
+			continue
+		}
+		live[d.id] = true
+		maxID = max(maxID, d.id)
+		err := st.Messages(d.id, func(seq uint64, rec []byte) error {
+			m, err := decodeMessage(rec)
+			if err != nil {
+				return err
+			}
+			d.restore(seq, m)
+			nm++
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("recover delayed messages of exchange '%s': %w", d.x.Name, err)
+		}
 	}
 	s.nextQID.Store(maxID)
 	for _, v := range s.vhosts {
@@ -137,6 +162,9 @@ func (s *Server) recoverState() error {
 	})
 	if err != nil {
 		return fmt.Errorf("recover bindings: %w", err)
+	}
+	for _, d := range delayed {
+		d.start()
 	}
 	s.log.Info().Int("vhosts", len(s.vhosts)).Int("exchanges", nx).Int("queues", nq).Int("bindings", nb).
 		Int("messages", nm).Dur("took", time.Since(start)).Msg("recovered definitions and messages")

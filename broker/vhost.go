@@ -40,6 +40,8 @@ type Exchange struct {
 	// hash-header and hash-property arguments.
 	hashHeader   string
 	hashProperty string
+	// delay holds the messages of an x-delayed-message exchange.
+	delay *delayer
 }
 
 // dest is a binding's destination: a queue or, for exchange-to-exchange
@@ -218,6 +220,19 @@ func (rt *router) decode() {
 // newRouter makes the router of an exchange type; a consistent-hash
 // exchange needs its arguments. ok is false for an unknown type (503).
 func newRouter(kind string, args amqp.Table) (r exchange.Router[dest], hashHeader, hashProperty string, err error) {
+	if kind == kindDelayed {
+		// It routes as its x-delayed-type once a message's delay is over.
+		v, _ := args.Get("x-delayed-type")
+		inner, _ := v.(string)
+		if inner == "" || inner == kindDelayed {
+			return nil, "", "", errDelayedType
+		}
+		r, hashHeader, hashProperty, err = newRouter(inner, args)
+		if err != nil {
+			return nil, "", "", errDelayedType
+		}
+		return r, hashHeader, hashProperty, nil
+	}
 	if kind == exchange.KindConsistentHash {
 		ch, err := exchange.NewConsistentHash[dest](args, destName)
 		if err != nil {
@@ -232,7 +247,13 @@ func newRouter(kind string, args amqp.Table) (r exchange.Router[dest], hashHeade
 	return r, "", "", nil
 }
 
-var errUnknownExchangeType = errors.New("unknown exchange type")
+var (
+	errUnknownExchangeType = errors.New("unknown exchange type")
+	errDelayedType         = errors.New("x-delayed-type is not an exchange type")
+)
+
+// delayedTypeText is the plugin's reply text for errDelayedType.
+const delayedTypeText = "Invalid argument, 'x-delayed-type' must be an existing exchange type"
 
 // destName names a destination stably across restarts: a consistent-hash
 // ring is placed by these names.

@@ -48,7 +48,9 @@ setup_env() {
 	export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 	unset RABBITMQ_ENABLED_PLUGINS 2>/dev/null || true
 	: >"$RABBITMQ_CONF_ENV_FILE"
-	[ -f "$RABBITMQ_ENABLED_PLUGINS_FILE" ] || echo '[].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
+	# The conformance suite's extensions section tests the consistent-hash
+	# exchange, a plugin RabbitMQ ships (but does not enable by default).
+	echo '[rabbitmq_consistent_hash_exchange].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
 	[ -f "$RABBITMQ_ADVANCED_CONFIG_FILE" ] || echo '[].' >"$RABBITMQ_ADVANCED_CONFIG_FILE"
 	cat >"$RABBITMQ_CONFIG_FILE" <<EOF
 listeners.tcp.1 = 127.0.0.1:$PORT

@@ -20,8 +20,7 @@ type consumer struct {
 func (cs *consumer) Deliver(_ *queue.Queue, _ *queue.Consumer, e *queue.Entry) {
 	ch := cs.ch
 	ch.mu.Lock()
-	ch.deliveryTag++
-	tag := ch.deliveryTag
+	tag := ch.deliverLocked(cs.tag, e.Redelivered, e.Msg)
 	if !cs.noAck {
 		ch.unacked.add(tag, cs.q, e, cs, ch.c.s.coarseNow.Load())
 	} else if cs.q.isStored(e) {
@@ -29,14 +28,21 @@ func (cs *consumer) Deliver(_ *queue.Queue, _ *queue.Consumer, e *queue.Entry) {
 		// in-memory enqueue, allowed under queue.mu).
 		ch.c.s.store.Delete(cs.q.id, e.Seq)
 	}
-	d := &ch.deliver
-	d.ConsumerTag = cs.tag
-	d.DeliveryTag = tag
-	d.Redelivered = e.Redelivered
-	d.Exchange = e.Msg.Exchange
-	d.RoutingKey = e.Msg.RoutingKey
-	ch.c.writeContent(ch.id, d, e.Msg.Props, e.Msg.Body)
 	ch.mu.Unlock()
+}
+
+// deliverLocked queues a basic.deliver of m for consumerTag and returns
+// its delivery tag. ch.mu is held.
+func (ch *channel) deliverLocked(consumerTag string, redelivered bool, m *queue.Message) uint64 {
+	ch.deliveryTag++
+	d := &ch.deliver
+	d.ConsumerTag = consumerTag
+	d.DeliveryTag = ch.deliveryTag
+	d.Redelivered = redelivered
+	d.Exchange = m.Exchange
+	d.RoutingKey = m.RoutingKey
+	ch.c.writeContent(ch.id, d, m.Props, m.Body)
+	return ch.deliveryTag
 }
 
 // detach removes the consumer from its queue and deletes an auto-delete

@@ -83,13 +83,6 @@ func (s *Server) deliverReply(token string, msg *queue.Message) bool {
 	if ch.released || ch.reply != rc {
 		return false
 	}
-	ch.deliveryTag++
-	d := &ch.deliver
-	d.ConsumerTag = rc.tag
-	d.DeliveryTag = ch.deliveryTag
-	d.Redelivered = false
-	d.Exchange = msg.Exchange
-	d.RoutingKey = msg.RoutingKey
-	ch.c.writeContent(ch.id, d, msg.Props, msg.Body)
+	ch.deliverLocked(rc.tag, false, msg)
 	return true
 }

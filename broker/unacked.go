@@ -23,7 +23,6 @@ type unackedItem struct {
 type unackedList struct {
 	items []unackedItem
 	head  int
-	live  int
 }
 
 func (l *unackedList) add(tag uint64, q *Queue, e *queue.Entry, cs *consumer, at int64) {
@@ -31,7 +30,6 @@ func (l *unackedList) add(tag uint64, q *Queue, e *queue.Entry, cs *consumer, at
 		l.items, l.head = l.items[:0], 0
 	}
 	l.items = append(l.items, unackedItem{tag: tag, q: q, e: e, cs: cs, at: at})
-	l.live++
 }
 
 // take removes tag (or, with multiple, every tag up to it) and appends
@@ -44,7 +42,6 @@ func (l *unackedList) take(tag uint64, multiple bool, out []unackedItem) ([]unac
 			if it := &l.items[i]; !it.acked {
 				it.acked = true
 				out = append(out, *it)
-				l.live--
 			}
 		}
 		l.compact()
@@ -63,8 +60,7 @@ func (l *unackedList) take(tag uint64, multiple bool, out []unackedItem) ([]unac
 		if it := &rest[j]; !it.acked {
 			it.acked = true
 			out = append(out, *it)
-			l.live--
-		}
+			}
 	}
 	l.compact()
 	return out, true

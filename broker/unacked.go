@@ -60,7 +60,7 @@ func (l *unackedList) take(tag uint64, multiple bool, out []unackedItem) ([]unac
 		if it := &rest[j]; !it.acked {
 			it.acked = true
 			out = append(out, *it)
-			}
+		}
 	}
 	l.compact()
 	return out, true

@@ -485,8 +485,11 @@ func (c *conn) flush() bool {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	_, err := c.nc.Write(buf)
 	c.written.Store(time.Now().UnixNano())
-	// Keep the buffer for reuse unless one burst inflated it.
-	if cap(buf) > 4<<20 {
+	// Keep the buffer for reuse; give a large one back only when the
+	// burst that grew it is over (this write used under a quarter of it).
+	// Dropping it after every large write made a sustained fan-out regrow
+	// it from nothing on each flush.
+	if cap(buf) > 4<<20 && len(buf) < cap(buf)/4 {
 		buf = nil
 	}
 	c.spare = buf[:0]

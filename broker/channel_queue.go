@@ -64,12 +64,7 @@ func (ch *channel) queueDeclare(m *amqp.QueueDeclare) error {
 			v.mu.Unlock()
 			return err
 		}
-		limits, err := queueLimits(m.Arguments, name, v.name)
-		if err != nil {
-			v.mu.Unlock()
-			return err
-		}
-		q = v.newQueue(name, m.Durable, m.Exclusive, m.AutoDelete, m.Arguments, limits, 0)
+		q = v.newQueue(name, m.Durable, m.Exclusive, m.AutoDelete, m.Arguments, 0)
 		if m.Exclusive {
 			q.owner = ch.c
 		}

@@ -15,11 +15,11 @@ import (
 
 // newQueue builds a queue of v; a durable one gets a store id and the
 // hook that deletes the stored copies of messages dropped unread.
-func (v *VHost) newQueue(name string, durable, exclusive, autoDelete bool, args amqp.Table, limits *queue.Limits, id uint64) *Queue {
+func (v *VHost) newQueue(name string, durable, exclusive, autoDelete bool, args amqp.Table, id uint64) *Queue {
 	q := &Queue{vhost: v, name: name, Durable: durable, Exclusive: exclusive, AutoDelete: autoDelete, Args: args,
 		dlx: dlxOf(args)}
 	q.persist = v.s.store != nil && durable && !exclusive
-	opts := queue.Options{Name: name, Durable: durable, Exclusive: exclusive, AutoDelete: autoDelete, Limits: limits}
+	opts := queue.Options{Name: name, Durable: durable, Exclusive: exclusive, AutoDelete: autoDelete, Limits: queueLimits(args)}
 	applyQueueFeatures(&opts, args)
 	if v, ok := args.Get("x-consumer-timeout"); ok {
 		if n, ok := integerArg(v); ok && n > 0 {

@@ -1,52 +1,36 @@
 package broker
 
 import (
-	"fmt"
-
 	"github.com/warrenmq/warren/amqp"
 	"github.com/warrenmq/warren/broker/queue"
 )
 
-// queueLimits reads x-max-length, x-max-length-bytes and x-overflow from
-// queue.declare arguments, with RabbitMQ's validation (406 on a bad type
-// or value).
-func queueLimits(args amqp.Table, name, vhost string) (*queue.Limits, error) {
+// queueLimits reads x-max-length, x-max-length-bytes and x-overflow;
+// nil means unlimited. The arguments were checked at declare
+// (validateQueueArgs), so values of the wrong type are simply not there.
+func queueLimits(args amqp.Table) *queue.Limits {
 	l := &queue.Limits{MaxLength: -1, MaxBytes: -1}
 	set := false
-	for _, f := range []struct {
-		key string
-		dst *int64
-	}{{"x-max-length", &l.MaxLength}, {"x-max-length-bytes", &l.MaxBytes}} {
-		v, ok := args.Get(f.key)
-		if !ok {
-			continue
-		}
-		n, ok := integerArg(v)
-		if !ok {
-			return nil, invalidArg(f.key, name, vhost, fmt.Sprintf("\"expected integer, got %s\"", fieldTypeName(v)))
-		}
-		if n < 0 {
-			return nil, invalidArg(f.key, name, vhost, fmt.Sprintf("{value_negative,%d}", n))
-		}
-		*f.dst, set = n, true
+	if v, ok := args.Get("x-max-length"); ok {
+		l.MaxLength, set = intOr(v, -1), true
 	}
-	if v, ok := args.Get("x-overflow"); ok {
-		s, isStr := v.(string)
-		switch {
-		case !isStr:
-			return nil, invalidArg("x-overflow", name, vhost, fmt.Sprintf("{unacceptable_type,%s}", fieldTypeName(v)))
-		case s == "reject-publish":
-			l.RejectPublish = true
-		case s == "reject-publish-dlx":
-			l.RejectPublish, l.RejectPublishDLX = true, true
-		case s != "drop-head":
-			return nil, invalidArg("x-overflow", name, vhost, "invalid_overflow")
-		}
+	if v, ok := args.Get("x-max-length-bytes"); ok {
+		l.MaxBytes, set = intOr(v, -1), true
+	}
+	if v, _ := args.Get("x-overflow"); v == "reject-publish" || v == "reject-publish-dlx" {
+		l.RejectPublish, l.RejectPublishDLX = true, v == "reject-publish-dlx"
 	}
 	if !set {
-		return nil, nil
+		return nil
 	}
-	return l, nil
+	return l
+}
+
+func intOr(v any, def int64) int64 {
+	if n, ok := integerArg(v); ok {
+		return n
+	}
+	return def
 }
 
 // integerArg accepts the integer field types RabbitMQ accepts for

@@ -79,12 +79,8 @@ func (s *Server) recoverState() error {
 			return nil
 		}
 		args := tableTable(t, "arguments")
-		limits, err := queueLimits(args, key[1], key[0])
-		if err != nil {
-			return fmt.Errorf("queue '%s': %w", key[1], err)
-		}
 		id := tableUint(t, "id")
-		q := v.newQueue(key[1], true, false, tableBool(t, "auto_delete"), args, limits, id)
+		q := v.newQueue(key[1], true, false, tableBool(t, "auto_delete"), args, id)
 		v.queues[key[1]] = q
 		live[id] = true
 		maxID = max(maxID, id)

@@ -40,7 +40,8 @@ func (v *VHost) newQueue(name string, durable, exclusive, autoDelete bool, args 
 				st.Delete(id, e.Seq)
 			}
 		}
-		opts.Paging = &queue.Paging{Pager: storePager{q: q},
+		q.pager = &storePager{q: q, tail: st.NewTail()}
+		opts.Paging = &queue.Paging{Pager: q.pager,
 			MaxMessages: v.s.opts.QueueMemoryMessages, MaxBytes: v.s.opts.QueueMemoryBytes}
 	}
 	q.Queue = queue.New(opts)
@@ -48,10 +49,10 @@ func (v *VHost) newQueue(name string, durable, exclusive, autoDelete bool, args 
 }
 
 // isStored reports whether an entry has a copy in the store to delete
-// when it is settled: persistent in a durable queue, or read back from a
-// paged tail.
+// when it is settled: only persistent messages of durable queues do (a
+// transient one paged out went to the spool).
 func (q *Queue) isStored(e *queue.Entry) bool {
-	return e.Stored || (q.persist && e.Msg.Persistent)
+	return q.persist && e.Msg.Persistent
 }
 
 func storeError(err error, what string) error {
@@ -119,10 +120,10 @@ func (v *VHost) forgetExchange(x *Exchange) {
 // forgetQueue deletes a durable queue's definition, messages and
 // bindings, and a transient queue's paged messages.
 func (v *VHost) forgetQueue(q *Queue) {
+	if q.pager != nil {
+		q.pager.close()
+	}
 	if !q.persist {
-		if q.id != 0 {
-			v.logStoreErr(v.s.store.DeleteQueue(q.id), "delete queue messages")
-		}
 		return
 	}
 	st := v.s.store

@@ -2,6 +2,9 @@ package broker_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,5 +110,115 @@ func TestPagedAckedStayGone(t *testing.T) {
 	got, _ := getAll(t, channel(t, s.URL()), "q")
 	if fmt.Sprint(got) != fmt.Sprint(bodies[40:]) {
 		t.Fatalf("after restart: %v, want %v", got, bodies[40:])
+	}
+}
+
+// publishMixed publishes bodies to queue q, every other one persistent,
+// with confirms, and returns the bodies of the persistent ones.
+func publishMixed(t *testing.T, ch *amqp091.Channel, q string, bodies []string) (durable []string) {
+	t.Helper()
+	must(t, ch.Confirm(false))
+	acks := ch.NotifyPublish(make(chan amqp091.Confirmation, len(bodies)))
+	for i, b := range bodies {
+		mode := amqp091.Transient
+		if i%2 == 0 {
+			mode = amqp091.Persistent
+			durable = append(durable, b)
+		}
+		must(t, ch.Publish("", q, false, false, amqp091.Publishing{DeliveryMode: mode, Body: []byte(b)}))
+	}
+	for range bodies {
+		select {
+		case c := <-acks:
+			if !c.Ack {
+				t.Fatalf("nack %d", c.DeliveryTag)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("confirm missing")
+		}
+	}
+	return durable
+}
+
+func numbered(from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprint(i))
+	}
+	return out
+}
+
+// TestPagedMixedTailMergesInOrder: a durable queue's paged tail holds
+// persistent messages in the store and transient ones in the spool; read
+// back, they interleave in publish order, also after a purge of the tail.
+func TestPagedMixedTailMergesInOrder(t *testing.T) {
+	s := brokertest.New(t, smallMemory)
+	ch := channel(t, s.URL())
+	_, err := ch.QueueDeclare("mixed", true, false, false, false, nil)
+	must(t, err)
+	first := numbered(0, 300)
+	publishMixed(t, ch, "mixed", first)
+	got, _ := getAll(t, ch, "mixed")
+	if fmt.Sprint(got) != fmt.Sprint(first) {
+		t.Fatalf("got %d messages %v\nwant %d %v", len(got), got, len(first), first)
+	}
+
+	publishMixed(t, ch, "mixed", numbered(300, 400))
+	n, err := ch.QueuePurge("mixed", false)
+	must(t, err)
+	if n != 100 {
+		t.Fatalf("purged %d, want 100", n)
+	}
+	second := numbered(400, 500)
+	durable := publishMixed(t, ch, "mixed", second)
+	s.Restart()
+	ch = channel(t, s.URL())
+	got, _ = getAll(t, ch, "mixed")
+	if fmt.Sprint(got) != fmt.Sprint(durable) {
+		t.Fatalf("after purge and restart got %v\nwant the persistent ones %v", got, durable)
+	}
+}
+
+// spoolFiles counts this process's open files in a spool directory (they
+// are unlinked, so the directory listing shows none).
+func spoolFiles(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.Contains(target, string(filepath.Separator)+"spool"+string(filepath.Separator)) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDeletedQueueReleasesItsSpool: the spool file of a paged transient
+// queue is open while the queue pages, and closed when the queue goes.
+func TestDeletedQueueReleasesItsSpool(t *testing.T) {
+	s := brokertest.New(t, smallMemory)
+	ch := channel(t, s.URL())
+	before := spoolFiles(t)
+	_, err := ch.QueueDeclare("spooled", false, false, false, false, nil)
+	must(t, err)
+	for _, b := range numbered(0, 100) {
+		must(t, ch.Publish("", "spooled", false, false, amqp091.Publishing{Body: []byte(b)}))
+	}
+	st, err := ch.QueueDeclarePassive("spooled", false, false, false, false, nil)
+	must(t, err)
+	if st.Messages != 100 {
+		t.Fatalf("%d messages, want 100", st.Messages)
+	}
+	if n := spoolFiles(t); n != before+1 {
+		t.Fatalf("%d spool files open while the queue pages, want %d", n, before+1)
+	}
+	_, err = ch.QueueDelete("spooled", false, false, false)
+	must(t, err)
+	if n := spoolFiles(t); n != before {
+		t.Fatalf("%d spool files open after the queue was deleted, want %d", n, before)
 	}
 }

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"github.com/warrenmq/warren/store"
+	"github.com/warrenmq/warren/store/spool"
 )
 
 // Persister is what the broker needs of the store. *store.Store satisfies
@@ -25,6 +26,8 @@ type Persister interface {
 	ReadRange(qid, fromSeq uint64, max int, fn func(seq uint64, rec []byte) error) error
 	Flush() error
 	DeleteRange(qid, from, to uint64) error
+	// NewTail spools the transient messages a queue pages out.
+	NewTail() *spool.Tail
 }
 
 var _ Persister = (*store.Store)(nil)

@@ -25,6 +25,8 @@ type Queue struct {
 	// server has a store).
 	id      uint64
 	persist bool
+	// pager keeps the queue's paged tail; nil without a store.
+	pager *storePager
 
 	// dlx is the dead-letter configuration (x-dead-letter-*).
 	dlx    dlxConfig

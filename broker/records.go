@@ -107,7 +107,18 @@ const (
 )
 
 func messageRecord(m *queue.Message) []byte {
-	b := make([]byte, 0, 1+16+2+len(m.Exchange)+len(m.RoutingKey)+4+len(m.Props)+len(m.Body))
+	b := make([]byte, 0, messageHeadLen(m)+len(m.Body))
+	return append(appendMessageHead(b, m), m.Body...)
+}
+
+// messageHeadLen is the length of a record without its body.
+func messageHeadLen(m *queue.Message) int {
+	return 1 + 16 + 2 + len(m.Exchange) + len(m.RoutingKey) + 4 + len(m.Props)
+}
+
+// appendMessageHead appends a message record up to its body, which follows
+// it: the spool takes the two parts without joining them first.
+func appendMessageHead(b []byte, m *queue.Message) []byte {
 	if m.ExpiresAt == 0 && m.ArrivedAt == 0 {
 		b = append(b, messageRecordV1)
 	} else {
@@ -120,8 +131,7 @@ func messageRecord(m *queue.Message) []byte {
 	b = append(b, byte(len(m.RoutingKey)))
 	b = append(b, m.RoutingKey...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Props)))
-	b = append(b, m.Props...)
-	return append(b, m.Body...)
+	return append(b, m.Props...)
 }
 
 // decodeMessage copies what it keeps: rec is only valid during the
@@ -151,8 +161,9 @@ func decodeMessage(rec []byte) (*queue.Message, error) {
 	if pl > len(rec)-off {
 		return nil, bad
 	}
-	props := append([]byte(nil), rec[off:off+pl]...)
-	body := append([]byte(nil), rec[off+pl:]...)
+	// One allocation for both, as a published message has.
+	buf := append([]byte(nil), rec[off:]...)
+	props, body := buf[:pl:pl], buf[pl:]
 	mode, prio := amqp.PeekProperties(props)
 	return &queue.Message{Exchange: ex, RoutingKey: rk, Props: props, Body: body,
 		Persistent: mode == 2, Priority: prio, ExpiresAt: expires, ArrivedAt: arrived}, nil

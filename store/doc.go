@@ -27,6 +27,11 @@
 // magic number (formatMagic), so opening a directory written by another
 // program, or by an incompatible future layout, fails instead of misreading it.
 //
+// Transient messages that a long queue pages out are not written to Badger
+// but to the spool (package spool, in the data directory's spool/
+// subdirectory): plain files written and read sequentially, never synced,
+// emptied at every start (NewTail).
+//
 // # Durability
 //
 // Badger runs with SyncWrites: every Badger write is msync'ed before the write

@@ -11,6 +11,8 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/rs/zerolog"
+
+	"github.com/warrenmq/warren/store/spool"
 )
 
 // Store is the durable state of one broker: definitions and the messages of
@@ -51,6 +53,11 @@ type Store struct {
 	gcRan   bool
 	// absDir is the data directory as /proc/self/maps names it.
 	absDir string
+
+	spool *spool.Dir
+	// spoolTemp is set when the spool lives in a temporary directory (an
+	// in-memory store), which Close removes.
+	spoolTemp bool
 }
 
 // Open opens or creates the store. It fails, and never starts empty instead,
@@ -109,6 +116,9 @@ func Open(o Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", o.dir, err)
 	}
 	s.db = db
+	if s.spool, s.spoolTemp, err = openSpool(o); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
 
 	go s.commitLoop()
 	if (o.gcInterval > 0 || o.trimInterval > 0) && !o.inMemory {
@@ -191,10 +201,15 @@ func (s *Store) Close() error {
 	s.dbClosed = true
 	s.dbMu.Unlock()
 	s.readers.Wait()
+	var errs []error
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("store: close %s: %w", s.opts.dir, err)
+		errs = append(errs, fmt.Errorf("store: close %s: %w", s.opts.dir, err))
 	}
-	return nil
+	errs = append(errs, s.spool.Close())
+	if s.spoolTemp {
+		errs = append(errs, os.RemoveAll(s.spool.Path()))
+	}
+	return errors.Join(errs...)
 }
 
 // read runs fn against the open database, or returns ErrClosed.

@@ -54,10 +54,6 @@ type Entry struct {
 	Seq uint64
 	// Redelivered is set by Requeue: basic.deliver's redelivered flag.
 	Redelivered bool
-	// Stored is set on entries read back from the store-only tail: their
-	// stored copy must be deleted when they are settled, even if the
-	// message is transient.
-	Stored bool
 	// DeliveryCount counts the times the entry was handed to a consumer or
 	// returned by Get (the basis of x-delivery-count on quorum queues, and
 	// of a poison-message limit later).

@@ -62,8 +62,7 @@ func (q *Queue) pageOut(e *Entry) {
 }
 
 // refill reads the next batch of the tail into memory; it reports whether
-// anything is ready afterwards. Entries read back are Stored: their copy
-// in the store goes when they are settled.
+// anything is ready afterwards.
 func (q *Queue) refill() bool {
 	if q.tail.count == 0 {
 		return q.ready.len() > 0
@@ -76,7 +75,7 @@ func (q *Queue) refill() bool {
 	n := 0
 	err := p.Pager.PageIn(q.tail.from, batch, func(seq uint64, m *Message) {
 		n++
-		e := &Entry{Msg: m, Seq: seq, Stored: true}
+		e := &Entry{Msg: m, Seq: seq}
 		if q.ttl >= 0 || m.ExpiresAt != 0 {
 			// Rebuilt from the message: exact when the broker stored
 			// ArrivedAt, else x-message-ttl counts from the page-in.

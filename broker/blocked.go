@@ -50,6 +50,7 @@ func (c *conn) waitWhileBlocked() bool {
 		c.writeMethod(0, &amqp.ConnectionBlocked{Reason: reason})
 	}
 	c.log.Debug().Str("reason", reason).Msg("connection blocked")
+	c.flushDeferred() // consumers keep receiving while this reader waits
 	select {
 	case <-unblocked:
 	case <-c.kill:

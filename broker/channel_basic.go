@@ -201,7 +201,7 @@ var errRejected = errors.New("rejected by a queue")
 func (ch *channel) route(x *Exchange, msg *queue.Message, keys []string, mandatory bool, tag uint64) (rejected bool) {
 	if x.Name == "" {
 		if token, ok := isReplyAddress(msg.RoutingKey); ok {
-			if !ch.c.s.deliverReply(token, msg) && mandatory {
+			if !ch.c.s.deliverReply(token, msg, ch.c) && mandatory {
 				ch.c.writeContent(ch.id, &amqp.BasicReturn{ReplyCode: amqp.NoRoute, ReplyText: "NO_ROUTE",
 					Exchange: msg.Exchange, RoutingKey: msg.RoutingKey}, msg.Props, msg.Body)
 			}

@@ -44,13 +44,23 @@ type conn struct {
 	closing atomic.Bool
 
 	// Outbound frames. Lock order: queue.mu → channel.mu → outMu.
-	outMu   sync.Mutex
-	out     []byte
+	outMu sync.Mutex
+	out   []byte
+	// flushMu orders the writes to the socket, by the writer goroutine or
+	// by an inline flush (conn_flush.go), and guards spare and carry.
+	// Lock order: flushMu → outMu.
+	flushMu sync.Mutex
 	spare   []byte
-	written atomic.Int64 // unix nanos of the last write, for heartbeats
-	wake    chan struct{}
-	stop    chan struct{}
-	stopped chan struct{}
+	carry   []byte // taken from out, not yet written
+	carried []byte // the whole buffer carry is part of, to reuse
+	raw     rawWriter
+	// deferred lists the connections that deliveries made during this
+	// connection's read batch wrote to (reader goroutine only).
+	deferred []*conn
+	written  atomic.Int64 // unix nanos of the last write, for heartbeats
+	wake     chan struct{}
+	stop     chan struct{}
+	stopped  chan struct{}
 	// kill is closed by forceClose, to free a reader blocked by an alarm.
 	kill     chan struct{}
 	killOnce sync.Once
@@ -81,6 +91,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		stopped:  make(chan struct{}),
 		kill:     make(chan struct{}),
 	}
+	c.raw = newRawWriter(nc)
 	c.dr = &deadlineReader{nc: nc}
 	c.br = &connReader{src: c.dr}
 	c.fr = amqp.NewFrameReader(c.br)
@@ -160,6 +171,8 @@ func isDisconnect(err error) bool {
 var errConnClosed = errors.New("connection closed")
 
 func (c *conn) readLoop() error {
+	// However the loop ends, deliveries it made get written.
+	defer c.flushDeferred()
 	for {
 		f, err := c.fr.ReadFrame()
 		if err != nil {
@@ -169,9 +182,10 @@ func (c *conn) readLoop() error {
 			return err
 		}
 		if c.br.Buffered() == 0 {
-			// End of a read batch: send what the batch produced for this
-			// connection's channels (coalesced confirms), and hand the read
-			// buffer back while the connection waits.
+			// End of a read batch: send what the batch produced (coalesced
+			// confirms, deliveries to consumers), and hand the read buffer
+			// back while the connection waits.
+			c.flushDeferred()
 			c.endOfBatch()
 			c.br.release()
 			c.fr.ReleaseBuffer()
@@ -415,10 +429,18 @@ func (c *conn) writeMethod(ch uint16, m amqp.Method) {
 // writeContent queues a method with content (deliver, get-ok, return).
 // props are encoded properties as the publisher sent them.
 func (c *conn) writeContent(ch uint16, m amqp.Method, props, body []byte) {
+	c.appendContent(ch, m, props, body)
+	c.signal()
+}
+
+// appendContent queues a method with content without waking the writer
+// (see wakeFor); it returns the size of the outbound buffer.
+func (c *conn) appendContent(ch uint16, m amqp.Method, props, body []byte) int {
 	c.outMu.Lock()
 	c.appendContentLocked(ch, m, props, body)
+	n := len(c.out)
 	c.outMu.Unlock()
-	c.signal()
+	return n
 }
 
 func (c *conn) appendContentLocked(ch uint16, m amqp.Method, props, body []byte) {
@@ -472,32 +494,17 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// flush writes everything queued: what an inline flush left over first,
+// then the outbound buffer, blocking until the socket takes it.
 func (c *conn) flush() bool {
 	c.appendConfirms()
-	c.outMu.Lock()
-	buf := c.out
-	c.out = c.spare[:0]
-	c.outMu.Unlock()
-	if len(buf) == 0 {
-		c.spare = buf
-		return true
-	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
-	_, err := c.nc.Write(buf)
-	c.written.Store(time.Now().UnixNano())
-	// Keep the buffer for reuse; give a large one back only when the
-	// burst that grew it is over (this write used under a quarter of it).
-	// Dropping it after every large write made a sustained fan-out regrow
-	// it from nothing on each flush.
-	if cap(buf) > 4<<20 && len(buf) < cap(buf)/4 {
-		buf = nil
-	}
-	c.spare = buf[:0]
-	if err != nil {
-		c.log.Debug().Err(err).Msg("write failed")
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	if len(c.carry) > 0 && !c.writeCarry(true) {
 		return false
 	}
-	return true
+	c.takeOut()
+	return c.writeCarry(true)
 }
 
 func (c *conn) String() string { return fmt.Sprintf("conn %d", c.id) }

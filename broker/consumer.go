@@ -17,10 +17,11 @@ type consumer struct {
 
 // Deliver runs with the queue's lock held (queue.mu → channel.mu →
 // conn.outMu), so the consumer sees messages in queue order.
-func (cs *consumer) Deliver(_ *queue.Queue, _ *queue.Consumer, e *queue.Entry) {
+func (cs *consumer) Deliver(q *queue.Queue, _ *queue.Consumer, e *queue.Entry) {
 	ch := cs.ch
+	via, _ := q.Via().(*conn)
 	ch.mu.Lock()
-	tag := ch.deliverLocked(cs.tag, e.Redelivered, e.Msg)
+	tag := ch.deliverLocked(cs.tag, e.Redelivered, e.Msg, via)
 	if !cs.noAck {
 		ch.unacked.add(tag, cs.q, e, cs, ch.c.s.coarseNow.Load())
 	} else if cs.q.isStored(e) {
@@ -32,8 +33,9 @@ func (cs *consumer) Deliver(_ *queue.Queue, _ *queue.Consumer, e *queue.Entry) {
 }
 
 // deliverLocked queues a basic.deliver of m for consumerTag and returns
-// its delivery tag. ch.mu is held.
-func (ch *channel) deliverLocked(consumerTag string, redelivered bool, m *queue.Message) uint64 {
+// its delivery tag; via is the publishing connection when the delivery is
+// part of its publish (see wakeFor). ch.mu is held.
+func (ch *channel) deliverLocked(consumerTag string, redelivered bool, m *queue.Message, via *conn) uint64 {
 	ch.deliveryTag++
 	d := &ch.deliver
 	d.ConsumerTag = consumerTag
@@ -41,7 +43,7 @@ func (ch *channel) deliverLocked(consumerTag string, redelivered bool, m *queue.
 	d.Redelivered = redelivered
 	d.Exchange = m.Exchange
 	d.RoutingKey = m.RoutingKey
-	ch.c.writeContent(ch.id, d, m.Props, m.Body)
+	ch.c.wakeFor(via, ch.c.appendContent(ch.id, d, m.Props, m.Body))
 	return ch.deliveryTag
 }
 

@@ -20,15 +20,21 @@ type confirmHold struct {
 // reject-publish).
 func enqueue(qs []*Queue, msg *queue.Message, hold confirmHold) (rejected bool) {
 	var rec []byte
+	// The publishing connection writes the deliveries out at the end of
+	// its read batch (conn_flush.go).
+	var via any
+	if hold.ch != nil {
+		via = hold.ch.c
+	}
 	for _, q := range qs {
 		var err error
 		if msg.Persistent && q.persist {
 			if rec == nil {
 				rec = messageRecord(msg)
 			}
-			err = offerPersistent(q, msg, rec, hold)
+			err = offerPersistent(q, msg, rec, hold, via)
 		} else {
-			_, err = q.Offer(msg)
+			_, err = q.OfferWith(msg, nil, via)
 		}
 		if errors.Is(err, queue.ErrOverflow) {
 			rejected = true
@@ -37,7 +43,7 @@ func enqueue(qs []*Queue, msg *queue.Message, hold confirmHold) (rejected bool) 
 	return rejected
 }
 
-func offerPersistent(q *Queue, msg *queue.Message, rec []byte, hold confirmHold) error {
+func offerPersistent(q *Queue, msg *queue.Message, rec []byte, hold confirmHold, via any) error {
 	st := q.vhost.s.store
 	done := hold.storeDone()
 	_, err := q.OfferWith(msg, func(e *queue.Entry) {
@@ -45,7 +51,7 @@ func offerPersistent(q *Queue, msg *queue.Message, rec []byte, hold confirmHold)
 			hold.ch.confirms.addWrite(hold.tag)
 		}
 		st.Append(q.id, e.Seq, rec, done)
-	})
+	}, via)
 	return err
 }
 

@@ -70,8 +70,9 @@ func (ch *channel) cancelReplyTo(tag string) bool {
 }
 
 // deliverReply hands a reply to the consumer behind token; false when
-// there is none (it went away), which makes the reply unroutable.
-func (s *Server) deliverReply(token string, msg *queue.Message) bool {
+// there is none (it went away), which makes the reply unroutable. via is
+// the publishing connection (see wakeFor).
+func (s *Server) deliverReply(token string, msg *queue.Message, via *conn) bool {
 	v, ok := s.replyTo.Load(token)
 	if !ok {
 		return false
@@ -83,6 +84,6 @@ func (s *Server) deliverReply(token string, msg *queue.Message) bool {
 	if ch.released || ch.reply != rc {
 		return false
 	}
-	ch.deliverLocked(rc.tag, false, msg)
+	ch.deliverLocked(rc.tag, false, msg, via)
 	return true
 }

@@ -16,6 +16,13 @@ type Sink interface {
 	Deliver(q *Queue, c *Consumer, e *Entry)
 }
 
+// Via returns the via argument of the OfferWith whose delivery is being
+// made, or nil when the delivery comes from anything else (an ack, a new
+// consumer, a timer). It may only be called from Sink.Deliver. The broker
+// passes the publishing connection, whose reader then writes the delivery
+// out at the end of its read batch instead of waking another goroutine.
+func (q *Queue) Via() any { return q.via }
+
 // Consumer is one basic.consume on a queue. The broker fills it in before
 // AddConsumer and must not change it afterwards: the queue reads it under
 // its own lock, not the broker's.

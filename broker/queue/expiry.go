@@ -125,6 +125,7 @@ func (q *Queue) deadLetter(e *Entry, r Reason) {
 // OnDeadLetter. A call that read no clock on a queue without TTL and
 // dropped nothing pays three loads.
 func (q *Queue) unlock() {
+	q.via = nil
 	if !q.expiring && q.dead == nil && q.now == 0 {
 		q.mu.Unlock()
 		return

@@ -128,12 +128,14 @@ type Queue struct {
 	clock func() time.Time // opts.Now or time.Now
 	ttl   int64            // opts.MessageTTL in ns; -1 for none
 
-	mu        sync.Mutex
-	ready     deque      // sorted by Seq; unused by a priority queue
-	prio      *prioReady // the ready list of a priority queue, else nil
-	bytes     int        // sum of Msg.Size() over ready
-	lastSeq   uint64
-	tail      paged // messages that live only in the store
+	mu      sync.Mutex
+	ready   deque      // sorted by Seq; unused by a priority queue
+	prio    *prioReady // the ready list of a priority queue, else nil
+	bytes   int        // sum of Msg.Size() over ready
+	lastSeq uint64
+	tail    paged // messages that live only in the store
+	// via is OfferWith's argument while it runs (see Via).
+	via       any
 	consumers []*Consumer
 	groups    []consumerGroup // consumers by x-priority, highest first
 	active    *Consumer       // single active consumer
@@ -187,7 +189,7 @@ func (q *Queue) Publish(m *Message) *Entry {
 // for a deleted queue, ErrOverflow for a full reject-publish queue. On a
 // full drop-head queue the oldest ready messages are dropped instead.
 func (q *Queue) Offer(m *Message) (*Entry, error) {
-	return q.OfferWith(m, nil)
+	return q.OfferWith(m, nil, nil)
 }
 
 // OfferWith is Offer that calls onQueued (if not nil) under the queue's
@@ -202,9 +204,12 @@ func (q *Queue) Offer(m *Message) (*Entry, error) {
 // and without expiring (x-message-ttl 0 means "unless delivered
 // immediately"); otherwise it is queued, drop-head makes room, and an
 // expired head is dropped.
-func (q *Queue) OfferWith(m *Message, onQueued func(e *Entry)) (*Entry, error) {
+//
+// via is handed to the Sink.Deliver calls this offer makes (see Via).
+func (q *Queue) OfferWith(m *Message, onQueued func(e *Entry), via any) (*Entry, error) {
 	q.mu.Lock()
 	defer q.unlock()
+	q.via = via
 	if q.closed {
 		return nil, ErrClosed
 	}

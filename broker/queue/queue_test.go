@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/warrenmq/warren/broker/queue"
@@ -596,4 +597,36 @@ func TestOnAddBeforeFirstDelivery(t *testing.T) {
 	}
 	q.Publish(msg("m3"))
 	mustEqual(t, "events", s.events, []string{"consume-ok a", "deliver a m1", "deliver a m2", "deliver a m3"})
+}
+
+// viaSink records the Via each delivery saw.
+type viaSink struct{ seen []any }
+
+func (s *viaSink) Deliver(q *queue.Queue, _ *queue.Consumer, _ *queue.Entry) {
+	s.seen = append(s.seen, q.Via())
+}
+
+// Via is OfferWith's via during the deliveries that offer makes, and nil
+// for deliveries that anything else makes.
+func TestViaOnlyDuringItsOffer(t *testing.T) {
+	q := queue.New(queue.Options{Name: "q"})
+	lim := queue.NewLimiter(1)
+	sink := &viaSink{}
+	if err := q.AddConsumer(&queue.Consumer{Tag: "c", Sink: sink, Limits: []*queue.Limiter{lim}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.OfferWith(msg("1"), nil, "publisher"); err != nil { // delivered at once
+		t.Fatal(err)
+	}
+	if _, err := q.OfferWith(msg("2"), nil, "publisher"); err != nil { // no credit: queued
+		t.Fatal(err)
+	}
+	lim.Release(1)
+	q.Dispatch() // delivered by something other than an offer
+	if fmt.Sprint(sink.seen) != "[publisher <nil>]" {
+		t.Fatalf("Via in the deliveries: %v, want [publisher <nil>]", sink.seen)
+	}
+	if q.Via() != nil {
+		t.Fatalf("Via after the offers: %v", q.Via())
+	}
 }

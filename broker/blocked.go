@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"github.com/rs/zerolog"
 	"github.com/warrenmq/warren/amqp"
 )
 
@@ -45,11 +46,11 @@ func (c *conn) waitWhileBlocked() bool {
 		return true
 	}
 	unblocked, reason := a.unblocked, a.reason
-	notify := c.capability("connection.blocked")
+	notify := c.capBlocked
 	if notify {
 		c.writeMethod(0, &amqp.ConnectionBlocked{Reason: reason})
 	}
-	c.log.Debug().Str("reason", reason).Msg("connection blocked")
+	c.logAt(zerolog.DebugLevel).Str("reason", reason).Msg("connection blocked")
 	c.flushDeferred() // consumers keep receiving while this reader waits
 	select {
 	case <-unblocked:

@@ -203,3 +203,48 @@ func TestConnectionBlocked(t *testing.T) {
 		t.Fatalf("after unblock: %v", got)
 	}
 }
+
+// writerGoroutines counts the connection writer goroutines running.
+func writerGoroutines() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return strings.Count(string(buf), "(*conn).writeLoop(")
+}
+
+// TestIdleConnectionHasNoWriterGoroutine: the handshake and the replies
+// to synchronous methods are written by the connection's reader, so a
+// connection that only opens, declares and waits holds one goroutine
+// (memory per idle connection is measured); deliveries under load start
+// the writer.
+func TestIdleConnectionHasNoWriterGoroutine(t *testing.T) {
+	s := brokertest.New(t)
+	before := writerGoroutines()
+	conn := dial(t, s.URL())
+	ch, err := conn.Channel()
+	must(t, err)
+	_, err = ch.QueueDeclare("idle", false, false, false, false, nil)
+	must(t, err)
+	must(t, ch.Qos(10, 0, false))
+	if n := writerGoroutines() - before; n != 0 {
+		t.Fatalf("%d writer goroutines for an idle connection, want 0", n)
+	}
+	// Output the reader cannot write inline (a delivery that another
+	// connection's publish makes while that publisher has more input)
+	// still gets written.
+	ds, err := ch.Consume("idle", "", true, false, false, false, nil)
+	must(t, err)
+	pub := channel(t, s.URL())
+	for i := range 50 {
+		must(t, pub.Publish("", "idle", false, false, amqp091.Publishing{Body: []byte(fmt.Sprint(i))}))
+	}
+	for i := range 50 {
+		select {
+		case d := <-ds:
+			if string(d.Body) != fmt.Sprint(i) {
+				t.Fatalf("delivery %d: %q", i, d.Body)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("delivery %d missing", i)
+		}
+	}
+}

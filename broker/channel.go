@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/rs/zerolog"
 	"github.com/warrenmq/warren/amqp"
 	"github.com/warrenmq/warren/broker/queue"
 )
@@ -29,7 +30,6 @@ type channel struct {
 	// lastQueue is the queue last declared on this channel, which an
 	// empty queue name refers to (spec 1.7.2.1).
 	lastQueue string
-	rt        router
 
 	confirm  bool
 	confirms confirmTracker
@@ -89,7 +89,7 @@ func (ch *channel) handleFrame(f amqp.Frame) error {
 				case *amqp.ChannelCloseOk:
 					delete(ch.c.channels, ch.id)
 				case *amqp.ChannelClose:
-					ch.c.writeMethod(ch.id, &amqp.ChannelCloseOk{})
+					ch.c.reply(ch.id, &amqp.ChannelCloseOk{})
 					delete(ch.c.channels, ch.id)
 				}
 			}
@@ -111,7 +111,7 @@ func (ch *channel) handleFrame(f amqp.Frame) error {
 	var ae *amqp.Error
 	if !errors.As(err, &ae) {
 		ae = &amqp.Error{Code: amqp.InternalError, Text: "INTERNAL_ERROR - " + err.Error()}
-		ch.c.log.Error().Err(err).Uint16("channel", ch.id).Msg("internal error")
+		ch.c.logAt(zerolog.ErrorLevel).Err(err).Uint16("channel", ch.id).Msg("internal error")
 	}
 	if ae.Connection() {
 		return ae
@@ -122,7 +122,7 @@ func (ch *channel) handleFrame(f amqp.Frame) error {
 
 // closeWithError closes the channel from our side with a soft error.
 func (ch *channel) closeWithError(e *amqp.Error) {
-	ch.c.log.Debug().Uint16("channel", ch.id).Uint16("code", e.Code).Str("reason", e.Text).Msg("closing channel on error")
+	ch.c.logAt(zerolog.DebugLevel).Uint16("channel", ch.id).Uint16("code", e.Code).Str("reason", e.Text).Msg("closing channel on error")
 	ch.release()
 	ch.closing = true
 	ch.c.writeMethod(ch.id, &amqp.ChannelClose{ReplyCode: e.Code, ReplyText: e.Text, ClassID: e.ClassID, MethodID: e.MethodID})
@@ -199,7 +199,7 @@ func (ch *channel) dispatch(m amqp.Method) error {
 	switch m := m.(type) {
 	case *amqp.ChannelClose:
 		ch.release()
-		ch.c.writeMethod(ch.id, &amqp.ChannelCloseOk{})
+		ch.c.reply(ch.id, &amqp.ChannelCloseOk{})
 		delete(ch.c.channels, ch.id)
 		return nil
 	case *amqp.ChannelOpen:
@@ -209,7 +209,7 @@ func (ch *channel) dispatch(m amqp.Method) error {
 			// RabbitMQ does not let clients pause deliveries this way.
 			return amqp.NewError(amqp.NotImplemented, amqp.ClassChannel, 20, "active=false")
 		}
-		ch.c.writeMethod(ch.id, &amqp.ChannelFlowOk{Active: true})
+		ch.c.reply(ch.id, &amqp.ChannelFlowOk{Active: true})
 		return nil
 	case *amqp.ChannelFlowOk:
 		return nil
@@ -255,7 +255,7 @@ func (ch *channel) dispatch(m amqp.Method) error {
 			return amqp.NewError(amqp.NotImplemented, amqp.ClassBasic, 110, "requeue=false")
 		}
 		ch.recover()
-		ch.c.writeMethod(ch.id, &amqp.BasicRecoverOk{})
+		ch.c.reply(ch.id, &amqp.BasicRecoverOk{})
 		return nil
 	case *amqp.BasicRecoverAsync:
 		if !m.Requeue {

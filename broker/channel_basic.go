@@ -27,7 +27,7 @@ func (ch *channel) basicQos(m *amqp.BasicQos) error {
 		ch.prefetch = m.PrefetchCount
 	}
 	ch.mu.Unlock()
-	ch.c.writeMethod(ch.id, &amqp.BasicQosOk{})
+	ch.c.reply(ch.id, &amqp.BasicQosOk{})
 	for _, q := range kick {
 		q.Dispatch()
 	}
@@ -67,7 +67,7 @@ func (ch *channel) basicConsume(m *amqp.BasicConsume) error {
 	// under its lock once the consumer is accepted, before dispatching.
 	cs.qc.OnAdd = func() {
 		if !m.NoWait {
-			ch.c.writeMethod(ch.id, &amqp.BasicConsumeOk{ConsumerTag: tag})
+			ch.c.reply(ch.id, &amqp.BasicConsumeOk{ConsumerTag: tag})
 		}
 	}
 	ch.mu.Lock()
@@ -90,7 +90,7 @@ func (ch *channel) basicConsume(m *amqp.BasicConsume) error {
 func (ch *channel) basicCancel(m *amqp.BasicCancel) error {
 	if ch.cancelReplyTo(m.ConsumerTag) {
 		if !m.NoWait {
-			ch.c.writeMethod(ch.id, &amqp.BasicCancelOk{ConsumerTag: m.ConsumerTag})
+			ch.c.reply(ch.id, &amqp.BasicCancelOk{ConsumerTag: m.ConsumerTag})
 		}
 		return nil
 	}
@@ -102,7 +102,7 @@ func (ch *channel) basicCancel(m *amqp.BasicCancel) error {
 		cs.detach()
 	}
 	if !m.NoWait {
-		ch.c.writeMethod(ch.id, &amqp.BasicCancelOk{ConsumerTag: m.ConsumerTag})
+		ch.c.reply(ch.id, &amqp.BasicCancelOk{ConsumerTag: m.ConsumerTag})
 	}
 	return nil
 }
@@ -208,12 +208,12 @@ func (ch *channel) route(x *Exchange, msg *queue.Message, keys []string, mandato
 			return false
 		}
 	}
-	ch.rt.props = msg.Props
+	ch.c.rt.props = msg.Props
 	var qs []*Queue
 	if len(keys) > 0 {
-		qs = ch.c.vhost.routeKeys(&ch.rt, x, keys)
+		qs = ch.c.vhost.routeKeys(&ch.c.rt, x, keys)
 	} else {
-		qs = ch.c.vhost.route(&ch.rt, x, msg.RoutingKey)
+		qs = ch.c.vhost.route(&ch.c.rt, x, msg.RoutingKey)
 	}
 	if len(qs) == 0 {
 		if mandatory {
@@ -250,7 +250,7 @@ func (ch *channel) basicGet(m *amqp.BasicGet) error {
 	}
 	e, ok := q.Get()
 	if !ok {
-		ch.c.writeMethod(ch.id, &amqp.BasicGetEmpty{})
+		ch.c.reply(ch.id, &amqp.BasicGetEmpty{})
 		return nil
 	}
 	ch.mu.Lock()

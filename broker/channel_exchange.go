@@ -20,7 +20,7 @@ func (ch *channel) exchangeDeclare(m *amqp.ExchangeDeclare) error {
 			return amqp.NewError(amqp.NotFound, classExchange, 10, "no exchange '%s' in vhost '%s'", m.Exchange, v.name)
 		}
 		if !m.NoWait {
-			ch.c.writeMethod(ch.id, &amqp.ExchangeDeclareOk{})
+			ch.c.reply(ch.id, &amqp.ExchangeDeclareOk{})
 		}
 		return nil
 	}
@@ -68,7 +68,7 @@ func (ch *channel) exchangeDeclare(m *amqp.ExchangeDeclare) error {
 		return err
 	}
 	if !m.NoWait {
-		ch.c.writeMethod(ch.id, &amqp.ExchangeDeclareOk{})
+		ch.c.reply(ch.id, &amqp.ExchangeDeclareOk{})
 	}
 	return nil
 }
@@ -127,7 +127,7 @@ func (ch *channel) exchangeDelete(m *amqp.ExchangeDelete) error {
 	}
 	v.mu.Unlock()
 	if !m.NoWait {
-		ch.c.writeMethod(ch.id, &amqp.ExchangeDeleteOk{})
+		ch.c.reply(ch.id, &amqp.ExchangeDeleteOk{})
 	}
 	return nil
 }
@@ -161,7 +161,7 @@ func (ch *channel) exchangeBind(m *amqp.ExchangeBind) error {
 	}
 	v.mu.Unlock()
 	if !m.NoWait {
-		ch.c.writeMethod(ch.id, &amqp.ExchangeBindOk{})
+		ch.c.reply(ch.id, &amqp.ExchangeBindOk{})
 	}
 	return nil
 }
@@ -182,7 +182,7 @@ func (ch *channel) exchangeUnbind(m *amqp.ExchangeUnbind) error {
 	}
 	v.mu.Unlock()
 	if !m.NoWait {
-		ch.c.writeMethod(ch.id, &amqp.ExchangeUnbindOk{})
+		ch.c.reply(ch.id, &amqp.ExchangeUnbindOk{})
 	}
 	return nil
 }

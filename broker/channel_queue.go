@@ -35,7 +35,7 @@ func (ch *channel) queueDeclare(m *amqp.QueueDeclare) error {
 			return amqp.NewError(amqp.NotFound, classQueue, 10, "no queue '%s' in vhost '%s'", name, ch.c.vhost.name)
 		}
 		if !m.NoWait {
-			ch.c.writeMethod(ch.id, &amqp.QueueDeclareOk{Queue: name, ConsumerCount: 1})
+			ch.c.reply(ch.id, &amqp.QueueDeclareOk{Queue: name, ConsumerCount: 1})
 		}
 		return nil
 	}
@@ -96,7 +96,7 @@ func (ch *channel) declareOk(noWait bool, q *Queue) {
 	if noWait {
 		return
 	}
-	ch.c.writeMethod(ch.id, &amqp.QueueDeclareOk{Queue: q.name, MessageCount: uint32(q.Len()), ConsumerCount: uint32(q.ConsumerCount())})
+	ch.c.reply(ch.id, &amqp.QueueDeclareOk{Queue: q.name, MessageCount: uint32(q.Len()), ConsumerCount: uint32(q.ConsumerCount())})
 }
 
 func (q *Queue) equivalent(m *amqp.QueueDeclare) error {
@@ -180,7 +180,7 @@ func (ch *channel) queueBind(m *amqp.QueueBind) error {
 	}
 	v.mu.Unlock()
 	if !m.NoWait {
-		ch.c.writeMethod(ch.id, &amqp.QueueBindOk{})
+		ch.c.reply(ch.id, &amqp.QueueBindOk{})
 	}
 	return nil
 }
@@ -216,7 +216,7 @@ func (ch *channel) queueUnbind(m *amqp.QueueUnbind) error {
 		}
 	}
 	v.mu.Unlock()
-	ch.c.writeMethod(ch.id, &amqp.QueueUnbindOk{})
+	ch.c.reply(ch.id, &amqp.QueueUnbindOk{})
 	return nil
 }
 
@@ -227,7 +227,7 @@ func (ch *channel) queuePurge(m *amqp.QueuePurge) error {
 	}
 	n := q.Purge()
 	if !m.NoWait {
-		ch.c.writeMethod(ch.id, &amqp.QueuePurgeOk{MessageCount: uint32(n)})
+		ch.c.reply(ch.id, &amqp.QueuePurgeOk{MessageCount: uint32(n)})
 	}
 	return nil
 }
@@ -241,7 +241,7 @@ func (ch *channel) queueDelete(m *amqp.QueueDelete) error {
 	if q == nil {
 		// RabbitMQ 3.x: deleting a missing queue succeeds.
 		if !m.NoWait {
-			ch.c.writeMethod(ch.id, &amqp.QueueDeleteOk{})
+			ch.c.reply(ch.id, &amqp.QueueDeleteOk{})
 		}
 		return nil
 	}
@@ -256,7 +256,7 @@ func (ch *channel) queueDelete(m *amqp.QueueDelete) error {
 		return amqp.NewError(amqp.PreconditionFailed, classQueue, 40, "queue '%s' in vhost '%s' not empty", q.name, q.vhost.name)
 	}
 	if !m.NoWait {
-		ch.c.writeMethod(ch.id, &amqp.QueueDeleteOk{MessageCount: uint32(n)})
+		ch.c.reply(ch.id, &amqp.QueueDeleteOk{MessageCount: uint32(n)})
 	}
 	return nil
 }

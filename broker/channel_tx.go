@@ -32,7 +32,7 @@ func (ch *channel) confirmSelect(m *amqp.ConfirmSelect) error {
 	}
 	ch.confirm = true
 	if !m.Nowait {
-		ch.c.writeMethod(ch.id, &amqp.ConfirmSelectOk{})
+		ch.c.reply(ch.id, &amqp.ConfirmSelectOk{})
 	}
 	return nil
 }
@@ -45,7 +45,7 @@ func (ch *channel) txSelect() error {
 	if ch.tx == nil {
 		ch.tx = &txState{}
 	}
-	ch.c.writeMethod(ch.id, &amqp.TxSelectOk{})
+	ch.c.reply(ch.id, &amqp.TxSelectOk{})
 	return nil
 }
 
@@ -63,7 +63,7 @@ func (ch *channel) txCommit() error {
 			return err
 		}
 	}
-	ch.c.writeMethod(ch.id, &amqp.TxCommitOk{})
+	ch.c.reply(ch.id, &amqp.TxCommitOk{})
 	return nil
 }
 
@@ -72,6 +72,6 @@ func (ch *channel) txRollback() error {
 		return amqp.NewError(amqp.PreconditionFailed, amqp.ClassTx, 30, "channel is not transactional")
 	}
 	ch.tx = &txState{}
-	ch.c.writeMethod(ch.id, &amqp.TxRollbackOk{})
+	ch.c.reply(ch.id, &amqp.TxRollbackOk{})
 	return nil
 }

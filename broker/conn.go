@@ -16,13 +16,16 @@ import (
 
 // conn is one client connection. Its reader goroutine (serve) decodes
 // frames and runs channel methods inline, which keeps the per-channel
-// order the spec requires; its writer goroutine (writeLoop) flushes
-// whatever has been queued in out with one write.
+// order the spec requires. Output is queued in out and written by the
+// reader itself at the end of a read batch when it is small (conn_flush.go),
+// or else by a writer goroutine (writeLoop), started the first time it is
+// needed: an idle connection has one goroutine, not two (memory per idle
+// connection is measured).
 type conn struct {
-	s   *Server
-	nc  net.Conn
-	id  uint64
-	log zerolog.Logger
+	s    *Server
+	nc   net.Conn
+	id   uint64
+	peer string
 
 	br  *connReader
 	dr  *deadlineReader
@@ -30,12 +33,18 @@ type conn struct {
 	dec amqp.MethodDecoder
 
 	// Negotiated in tune-ok; read-only afterwards.
-	channelMax  uint16
-	frameMax    uint32
-	heartbeat   atomic.Int64 // nanoseconds; the writer reads it
-	user        *User
-	vhost       *VHost
-	clientProps amqp.Table
+	channelMax uint16
+	frameMax   uint32
+	heartbeat  atomic.Int64 // nanoseconds; the housekeeper reads it
+	user       *User
+	vhost      *VHost
+	// What the client announced in its capabilities (connection.start-ok);
+	// the rest of its properties is not kept.
+	capBlocked     bool
+	capAuthFailure bool
+	// rt is the routing scratch of the channels' publishes (reader
+	// goroutine only).
+	rt router
 
 	// Reader goroutine only.
 	channels map[uint16]*channel
@@ -54,13 +63,22 @@ type conn struct {
 	carry   []byte // taken from out, not yet written
 	carried []byte // the whole buffer carry is part of, to reuse
 	raw     rawWriter
+	// shrinkBuffers asks the next flush to drop the outbound buffers
+	// instead of keeping them for reuse.
+	shrinkBuffers atomic.Bool
 	// deferred lists the connections that deliveries made during this
 	// connection's read batch wrote to (reader goroutine only).
 	deferred []*conn
 	written  atomic.Int64 // unix nanos of the last write, for heartbeats
 	wake     chan struct{}
 	stop     chan struct{}
-	stopped  chan struct{}
+	stopped  chan struct{} // closed when a started writer goroutine ends
+	// writerOn is set once the writer goroutine has been started; wmu
+	// guards starting it against teardown.
+	writerOn      atomic.Bool
+	wmu           sync.Mutex
+	writerStarted bool
+	writerBarred  bool // teardown: no writer may start any more
 	// kill is closed by forceClose, to free a reader blocked by an alarm.
 	kill     chan struct{}
 	killOnce sync.Once
@@ -84,7 +102,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		s:        s,
 		nc:       nc,
 		id:       id,
-		log:      s.log.With().Uint64("conn", id).Str("peer", nc.RemoteAddr().String()).Logger(),
+		peer:     nc.RemoteAddr().String(),
 		channels: map[uint16]*channel{},
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
@@ -115,41 +133,40 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 
 // serve runs the connection to its end on the calling goroutine.
 func (c *conn) serve() {
-	go c.writeLoop()
 	defer c.teardown()
 	defer func() {
 		if r := recover(); r != nil {
-			c.log.Error().Interface("panic", r).Bytes("stack", debug.Stack()).Msg("connection handler panicked")
+			c.logAt(zerolog.ErrorLevel).Interface("panic", r).Bytes("stack", debug.Stack()).Msg("connection handler panicked")
 			c.sendConnectionClose(&amqp.Error{Code: amqp.InternalError, Text: "INTERNAL_ERROR"})
 		}
 	}()
 	if err := c.handshake(); err != nil {
 		var ae *amqp.Error
 		if errors.As(err, &ae) {
-			c.log.Info().Uint16("code", ae.Code).Str("reason", ae.Text).Msg("handshake refused")
+			c.logAt(zerolog.InfoLevel).Uint16("code", ae.Code).Str("reason", ae.Text).Msg("handshake refused")
 			c.sendConnectionClose(ae)
 			c.awaitCloseOk()
 		} else if errors.Is(err, errAuthFailedSilently) {
-			c.log.Info().Msg("login refused")
+			c.logAt(zerolog.InfoLevel).Msg("login refused")
 		} else if !isDisconnect(err) {
-			c.log.Info().Err(err).Msg("handshake failed")
+			c.logAt(zerolog.InfoLevel).Err(err).Msg("handshake failed")
 		}
 		return
 	}
-	c.log.Debug().Str("user", c.user.Name).Str("vhost", c.vhost.name).Msg("connection open")
+	c.logAt(zerolog.DebugLevel).Str("user", c.user.Name).Str("vhost", c.vhost.name).Msg("connection open")
 	err := c.readLoop()
 	var ae *amqp.Error
 	switch {
 	case errors.As(err, &ae):
-		c.log.Warn().Uint16("code", ae.Code).Str("reason", ae.Text).Msg("closing connection on error")
+		c.logAt(zerolog.WarnLevel).Uint16("code", ae.Code).Str("reason", ae.Text).Msg("closing connection on error")
 		c.sendConnectionClose(ae)
 		c.awaitCloseOk()
 	case errors.Is(err, errConnClosed):
 	case isTimeout(err):
-		c.log.Info().Dur("heartbeat", time.Duration(c.heartbeat.Load())).Msg("missed heartbeats, closing connection")
+		c.logAt(zerolog.InfoLevel).Dur("heartbeat", time.Duration(c.heartbeat.Load())).Msg("missed heartbeats, closing connection")
 		c.abrupt = true
 	case !isDisconnect(err):
-		c.log.Info().Err(err).Msg("connection lost")
+		c.logAt(zerolog.InfoLevel).Err(err).Msg("connection lost")
 		c.abrupt = true
 	default:
 		c.abrupt = true
@@ -238,14 +255,14 @@ func (c *conn) openChannel(f amqp.Frame) error {
 	}
 	ch := newChannel(c, f.Channel)
 	c.channels[f.Channel] = ch
-	c.writeMethod(f.Channel, &amqp.ChannelOpenOk{})
+	c.reply(f.Channel, &amqp.ChannelOpenOk{})
 	return nil
 }
 
 func (c *conn) handleConnectionMethod(m amqp.Method) error {
 	switch m := m.(type) {
 	case *amqp.ConnectionClose:
-		c.log.Debug().Uint16("code", m.ReplyCode).Str("reason", m.ReplyText).Msg("client closed connection")
+		c.logAt(zerolog.DebugLevel).Uint16("code", m.ReplyCode).Str("reason", m.ReplyText).Msg("client closed connection")
 		c.closeChannels()
 		c.writeMethod(0, &amqp.ConnectionCloseOk{})
 		c.linger = true
@@ -346,8 +363,16 @@ func (c *conn) teardown() {
 	if c.vhost != nil {
 		c.vhost.dropExclusive(c)
 	}
+	c.wmu.Lock()
+	c.writerBarred = true
+	started := c.writerStarted
+	c.wmu.Unlock()
 	c.stopOnce.Do(func() { close(c.stop) })
-	<-c.stopped
+	if started {
+		<-c.stopped // its last flush is done
+	} else {
+		c.flush()
+	}
 	if c.abrupt || !c.linger {
 		_ = c.nc.Close()
 		return
@@ -449,37 +474,58 @@ func (c *conn) appendContentLocked(ch uint16, m amqp.Method, props, body []byte)
 	c.out = amqp.AppendBodyFrames(c.out, ch, body, c.frameMax)
 }
 
-// signal wakes the writer; a pending wake-up already covers this write.
+// signal wakes the writer, starting it if need be; a pending wake-up
+// already covers this write.
 func (c *conn) signal() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
+	if !c.writerOn.Load() {
+		c.startWriter()
+	}
 }
 
-// writeLoop swaps the outbound buffer and writes it in one syscall; it
-// sends heartbeats when nothing else has been written for an interval.
+// startWriter starts the writer goroutine unless it runs already or the
+// connection is being torn down (teardown then flushes itself).
+func (c *conn) startWriter() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.writerStarted || c.writerBarred {
+		return
+	}
+	c.writerStarted = true
+	c.writerOn.Store(true)
+	go c.writeLoop()
+}
+
+// writeNow queues a method frame and writes it on the calling goroutine,
+// blocking: the handshake's replies, which the reader waits on anyway.
+func (c *conn) writeNow(ch uint16, m amqp.Method) {
+	c.outMu.Lock()
+	c.out = amqp.AppendMethodFrame(c.out, ch, m)
+	c.outMu.Unlock()
+	if !c.flush() {
+		_ = c.nc.Close() // the reader's next read fails
+	}
+}
+
+// reply queues a method frame from the reader goroutine, which writes it
+// at the end of its read batch (deferFlush): a reply to a synchronous
+// method costs no goroutine wake-up. Reader goroutine only.
+func (c *conn) reply(ch uint16, m amqp.Method) {
+	c.outMu.Lock()
+	c.out = amqp.AppendMethodFrame(c.out, ch, m)
+	c.outMu.Unlock()
+	c.deferFlush(c)
+}
+
+// writeLoop writes whatever is queued whenever it is woken, until stop.
 func (c *conn) writeLoop() {
 	defer close(c.stopped)
-	var tick <-chan time.Time
-	var ticker *time.Ticker
 	for {
-		hb := time.Duration(c.heartbeat.Load())
-		if ticker == nil && hb > 0 {
-			ticker = time.NewTicker(hb / 2)
-			defer ticker.Stop()
-			tick = ticker.C
-		}
 		select {
 		case <-c.wake:
-		case <-tick:
-			// Ticks come every hb/2; a write a hair less than hb/2 ago
-			// must not skip a tick, or frames go out only every hb.
-			if time.Since(time.Unix(0, c.written.Load())) >= hb/4 {
-				c.outMu.Lock()
-				c.out = amqp.AppendHeartbeat(c.out)
-				c.outMu.Unlock()
-			}
 		case <-c.stop:
 			c.flush()
 			return
@@ -491,6 +537,24 @@ func (c *conn) writeLoop() {
 			<-c.stop
 			return
 		}
+	}
+}
+
+// sendHeartbeat is the housekeeper's: a connection that has written
+// nothing for half the heartbeat interval gets a heartbeat frame.
+func (c *conn) sendHeartbeat(now int64) {
+	hb := c.heartbeat.Load()
+	if hb <= 0 || now-c.written.Load() < hb/2 {
+		return
+	}
+	c.outMu.Lock()
+	queued := len(c.out) > 0 // will be written, and counts as traffic
+	if !queued {
+		c.out = amqp.AppendHeartbeat(c.out)
+	}
+	c.outMu.Unlock()
+	if !queued {
+		c.flushInline()
 	}
 }
 
@@ -508,3 +572,11 @@ func (c *conn) flush() bool {
 }
 
 func (c *conn) String() string { return fmt.Sprintf("conn %d", c.id) }
+
+// logAt starts a log event with the connection's fields, or returns nil
+// (on which every zerolog method is a no-op) when level is off. A child
+// logger per connection would hold a 500-byte buffer for an idle
+// connection's whole life (memory per idle connection is measured).
+func (c *conn) logAt(level zerolog.Level) *zerolog.Event {
+	return c.s.log.WithLevel(level).Uint64("conn", c.id).Str("peer", c.peer)
+}

@@ -1,6 +1,10 @@
 package broker
 
-import "time"
+import (
+	"time"
+
+	"github.com/rs/zerolog"
+)
 
 // Deliveries made while a publisher's reader handles its read batch are
 // written out by that reader at the end of the batch (nats' flushClients),
@@ -37,7 +41,7 @@ func (c *conn) wakeFor(via *conn, pending int) {
 }
 
 // deferFlush records that c has output for the end of this reader's batch.
-// Reader goroutine only.
+// Reader goroutine only; it may run under the queue and channel locks.
 func (r *conn) deferFlush(c *conn) {
 	// A batch mostly delivers to the same few connections: looking at the
 	// last few entries keeps the list short without a map.
@@ -46,10 +50,11 @@ func (r *conn) deferFlush(c *conn) {
 			return
 		}
 	}
-	r.deferred = append(r.deferred, c)
-	if len(r.deferred) >= 256 {
-		r.flushDeferred()
+	if len(r.deferred) >= 256 { // a batch writing to that many: the writers
+		c.signal()
+		return
 	}
+	r.deferred = append(r.deferred, c)
 }
 
 // flushDeferred writes out what the batch delivered. Reader goroutine
@@ -110,7 +115,7 @@ func (c *conn) writeCarry(blocking bool) bool {
 		c.carry = c.carry[n:]
 		if err != nil || len(c.carry) > 0 {
 			if blocking {
-				c.log.Debug().Err(err).Msg("write failed")
+				c.logAt(zerolog.DebugLevel).Err(err).Msg("write failed")
 			}
 			return false
 		}
@@ -122,6 +127,14 @@ func (c *conn) writeCarry(blocking bool) bool {
 	buf := c.carried
 	if cap(buf) > 4<<20 && len(buf) < cap(buf)/4 {
 		buf = nil
+	}
+	if c.shrinkBuffers.CompareAndSwap(true, false) {
+		buf = nil
+		c.outMu.Lock()
+		if len(c.out) == 0 {
+			c.out = nil
+		}
+		c.outMu.Unlock()
 	}
 	c.spare, c.carry, c.carried = buf[:0], nil, nil
 	return true

@@ -37,12 +37,20 @@ func tcpPair(t *testing.T) (server, client *net.TCPConn) {
 	return server, client
 }
 
+// testConn is a connection on nc whose writer goroutine never starts: the
+// test plays the writer, calling flush itself when c.wake has a token.
+func testConn(nc net.Conn) *conn {
+	c := newConn(&Server{log: zerolog.Nop()}, nc)
+	c.writerBarred = true
+	return c
+}
+
 // An inline flush writes only what the socket takes; what it leaves, the
 // writer goroutine's flush writes after it, and the peer reads every byte
 // in order.
 func TestInlineFlushLeavesTheRestInOrder(t *testing.T) {
 	server, client := tcpPair(t)
-	c := newConn(&Server{log: zerolog.Nop()}, server)
+	c := testConn(server)
 	if !c.raw.ok() {
 		t.Fatal("no raw writer for a TCP connection")
 	}
@@ -94,7 +102,7 @@ func TestInlineFlushLeavesTheRestInOrder(t *testing.T) {
 // wait for it: it leaves the output queued and wakes the writer.
 func TestInlineFlushDoesNotWaitForTheWriter(t *testing.T) {
 	server, _ := tcpPair(t)
-	c := newConn(&Server{log: zerolog.Nop()}, server)
+	c := testConn(server)
 	c.outMu.Lock()
 	c.out = append(c.out, "frame"...)
 	c.outMu.Unlock()

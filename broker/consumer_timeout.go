@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/warrenmq/warren/amqp"
 )
 
@@ -23,6 +24,7 @@ const housekeepingTick = 250 * time.Millisecond
 func (s *Server) housekeeper(stop <-chan struct{}) {
 	t := time.NewTicker(housekeepingTick)
 	defer t.Stop()
+	var conns []*conn
 	for {
 		select {
 		case <-stop:
@@ -30,8 +32,26 @@ func (s *Server) housekeeper(stop <-chan struct{}) {
 		case now := <-t.C:
 			s.coarseNow.Store(now.UnixNano())
 			s.checkConsumerTimeouts(now)
+			conns = s.sendHeartbeats(now, conns[:0])
 		}
 	}
+}
+
+// sendHeartbeats sends a heartbeat to each connection that has written
+// nothing for half its interval; the tick adds at most a quarter second
+// to that half, within the interval the client expects. conns is scratch.
+func (s *Server) sendHeartbeats(now time.Time, conns []*conn) []*conn {
+	s.mu.Lock()
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	ns := now.UnixNano()
+	for i, c := range conns {
+		c.sendHeartbeat(ns)
+		conns[i] = nil
+	}
+	return conns
 }
 
 func (s *Server) checkConsumerTimeouts(now time.Time) {
@@ -78,6 +98,6 @@ func (ch *channel) timeOut(timeout time.Duration) {
 	text := fmt.Sprintf("delivery acknowledgement on channel %d timed out. Timeout value used: %d ms. "+
 		"This timeout value can be configured, see consumers doc guide to learn more", ch.id, timeout.Milliseconds())
 	e := amqp.NewError(amqp.PreconditionFailed, 0, 0, "%s", text)
-	ch.c.log.Info().Uint16("channel", ch.id).Dur("timeout", timeout).Msg("consumer acknowledgement timed out")
+	ch.c.logAt(zerolog.InfoLevel).Uint16("channel", ch.id).Dur("timeout", timeout).Msg("consumer acknowledgement timed out")
 	ch.c.writeMethod(ch.id, &amqp.ChannelClose{ReplyCode: e.Code, ReplyText: e.Text})
 }

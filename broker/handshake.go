@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/warrenmq/warren/amqp"
 )
 
@@ -19,12 +20,12 @@ func (c *conn) handshake() error {
 			c.outMu.Lock()
 			c.out = append(c.out, amqp.ProtocolHeader...)
 			c.outMu.Unlock()
-			c.signal()
-			c.log.Info().Err(err).Msg("refused protocol header")
+			c.flush()
+			c.logAt(zerolog.InfoLevel).Err(err).Msg("refused protocol header")
 		}
 		return err
 	}
-	c.writeMethod(0, &amqp.ConnectionStart{
+	c.writeNow(0, &amqp.ConnectionStart{
 		VersionMajor:     0,
 		VersionMinor:     9,
 		ServerProperties: c.s.serverProperties(),
@@ -35,14 +36,15 @@ func (c *conn) handshake() error {
 	if err != nil {
 		return err
 	}
-	c.clientProps = startOk.ClientProperties
+	c.capBlocked = capability(startOk.ClientProperties, "connection.blocked")
+	c.capAuthFailure = capability(startOk.ClientProperties, "authentication_failure_close")
 	user, pass, ok := credentials(startOk.Mechanism, startOk.Response)
 	if !ok && startOk.Mechanism != "PLAIN" && startOk.Mechanism != "AMQPLAIN" {
 		return amqp.NewError(amqp.AccessRefused, amqp.ClassConnection, 11,
 			"unsupported authentication mechanism '%s'", startOk.Mechanism)
 	}
 	if c.user = c.s.authenticate(user, pass, c.nc.RemoteAddr()); !ok || c.user == nil {
-		if !c.capability("authentication_failure_close") {
+		if !c.capAuthFailure {
 			// Like RabbitMQ, tell only clients that asked to be told; the
 			// others just see the socket close.
 			return errAuthFailedSilently
@@ -52,7 +54,7 @@ func (c *conn) handshake() error {
 	}
 
 	o := c.s.opts
-	c.writeMethod(0, &amqp.ConnectionTune{
+	c.writeNow(0, &amqp.ConnectionTune{
 		ChannelMax: o.ChannelMax,
 		FrameMax:   o.FrameMax,
 		Heartbeat:  uint16(o.Heartbeat / time.Second),
@@ -86,7 +88,10 @@ func (c *conn) handshake() error {
 			"access to vhost '%s' refused for user '%s'", open.VirtualHost, c.user.Name)
 	}
 	c.vhost = v
-	c.writeMethod(0, &amqp.ConnectionOpenOk{})
+	// connection.start grew the outbound buffers; a connection that now
+	// stays idle should not keep them.
+	c.shrinkBuffers.Store(true)
+	c.writeNow(0, &amqp.ConnectionOpenOk{})
 	_ = c.nc.SetReadDeadline(time.Time{})
 	if hb > 0 {
 		// A peer silent for two intervals is gone (spec 4.2.7).
@@ -100,8 +105,8 @@ var errAuthFailedSilently = errors.New("authentication failed")
 
 // capability reports whether the client's properties announce a
 // capability (RabbitMQ's client capabilities table).
-func (c *conn) capability(name string) bool {
-	caps, _ := c.clientProps.Get("capabilities")
+func capability(clientProps amqp.Table, name string) bool {
+	caps, _ := clientProps.Get("capabilities")
 	t, _ := caps.(amqp.Table)
 	v, _ := t.Get(name)
 	b, _ := v.(bool)

@@ -42,7 +42,7 @@ func (ch *channel) consumeReplyTo(m *amqp.BasicConsume) error {
 	ch.mu.Unlock()
 	ch.c.s.replyTo.Store(token, rc)
 	if !m.NoWait {
-		ch.c.writeMethod(ch.id, &amqp.BasicConsumeOk{ConsumerTag: tag})
+		ch.c.reply(ch.id, &amqp.BasicConsumeOk{ConsumerTag: tag})
 	}
 	return nil
 }

@@ -256,6 +256,12 @@ type perfResult struct {
 	Warnings []string `json:"warnings"`
 	Errors   []string `json:"errors"`
 	ExitCode int      `json:"exit_code"`
+	Samples  []struct {
+		T           float64 `json:"t"`
+		PublishRate float64 `json:"publish_rate"`
+		ConsumeRate float64 `json:"consume_rate"`
+		Draining    bool    `json:"draining"`
+	} `json:"samples"`
 }
 
 // runOne starts b fresh, runs one scenario against it and stops it.

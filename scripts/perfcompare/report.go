@@ -30,8 +30,12 @@ type runResult struct {
 	P50         float64 `json:"latency_p50_us"`
 	P99         float64 `json:"latency_p99_us"`
 	Verdict     string  `json:"verdict,omitempty"`
-	ExitCode    int     `json:"exit_code"`
-	Blocked     int     `json:"blocked"`
+	// WorstShare is the lowest consume rate over publish rate of any
+	// whole second of the measured phase but the first (ramp-up): whether
+	// consumers kept up with publishers all along, not just on average.
+	WorstShare float64 `json:"worst_second_consume_share,omitempty"`
+	ExitCode   int     `json:"exit_code"`
+	Blocked    int     `json:"blocked"`
 
 	// Scenario 7.
 	Opened       int     `json:"idle_opened,omitempty"`
@@ -60,6 +64,24 @@ func (r *runResult) fill(p perfResult) {
 	if p.Idle != nil {
 		r.Opened = p.Idle.Opened
 	}
+	r.WorstShare = worstShare(p)
+}
+
+// worstShare is the lowest consumed/published ratio of a whole second of
+// the measured phase, leaving out the first second; 0 when the run had no
+// consumers or too few seconds.
+func worstShare(p perfResult) float64 {
+	worst := math.Inf(1)
+	for i, smp := range p.Samples {
+		if i == 0 || smp.Draining || smp.PublishRate <= 0 || smp.ConsumeRate <= 0 {
+			continue
+		}
+		worst = min(worst, smp.ConsumeRate/smp.PublishRate)
+	}
+	if math.IsInf(worst, 1) {
+		return 0
+	}
+	return worst
 }
 
 // value is the run's figure for m (p99 for latency).
@@ -91,6 +113,9 @@ func (r *runResult) line(m metric) string {
 		s = fmt.Sprintf("RSS %d → %d KiB, %.1f KiB per connection (%d opened)", r.RSSBeforeKiB, r.RSSAfterKiB, r.KiBPerConn, r.Opened)
 	default:
 		s = fmt.Sprintf("published %s/s, confirmed %s/s, consumed %s/s", num(r.PublishRate), num(r.ConfirmRate), num(r.ConsumeRate))
+		if r.WorstShare > 0 {
+			s += fmt.Sprintf(" (worst second: consumed %.0f%% of published)", 100*r.WorstShare)
+		}
 	}
 	s += fmt.Sprintf("; CPU s: broker %.1f, client %.1f, others %.1f; load %.2f", r.BrokerCPUSeconds, r.ClientCPUSeconds, r.OtherCPUSeconds, r.Load1)
 	if r.Verdict != "" && r.Verdict != "ok" && r.Verdict != "not-checked" {
@@ -320,8 +345,8 @@ func (rep *report) markdown() string {
 		b.WriteString("\nNotes: " + strings.Join(notes, "; ") + ".\n")
 	}
 	b.WriteString("\nEvery run:\n\n")
-	b.WriteString("| # | broker | pair | published msg/s | confirmed msg/s | consumed msg/s | p50 µs | p99 µs | KiB/conn | CPU s: broker | client | others | load 1 min | |\n")
-	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
+	b.WriteString("| # | broker | pair | published msg/s | confirmed msg/s | consumed msg/s | worst second consumed/published | p50 µs | p99 µs | KiB/conn | CPU s: broker | client | others | load 1 min | |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	for _, r := range rep.Runs {
 		status := r.Verdict
 		if r.Failure != "" {
@@ -331,8 +356,12 @@ func (rep *report) markdown() string {
 		if r.KiBPerConn != 0 {
 			kib = fmt.Sprintf("%.1f", r.KiBPerConn)
 		}
-		fmt.Fprintf(&b, "| %d | %s | %d | %s | %s | %s | %s | %s | %s | %.1f | %.1f | %.1f | %.2f | %s |\n",
-			r.Scenario, r.Broker, r.Pair, dash(r.PublishRate), dash(r.ConfirmRate), dash(r.ConsumeRate),
+		share := "–"
+		if r.WorstShare > 0 {
+			share = fmt.Sprintf("%.0f%%", 100*r.WorstShare)
+		}
+		fmt.Fprintf(&b, "| %d | %s | %d | %s | %s | %s | %s | %s | %s | %s | %.1f | %.1f | %.1f | %.2f | %s |\n",
+			r.Scenario, r.Broker, r.Pair, dash(r.PublishRate), dash(r.ConfirmRate), dash(r.ConsumeRate), share,
 			dash(r.P50), dash(r.P99), kib, r.BrokerCPUSeconds, r.ClientCPUSeconds, r.OtherCPUSeconds, r.Load1, status)
 	}
 	for _, p := range rep.Profiles {

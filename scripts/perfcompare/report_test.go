@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,23 @@ func TestPerfArgs(t *testing.T) {
 	want := "-x 0 -y 0 --idle-connections 1000 --uri amqp://x/ --client pipelined -z 30s --json --progress=false"
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestWorstShare(t *testing.T) {
+	var p perfResult
+	if err := json.Unmarshal([]byte(`{"samples":[
+		{"t":1,"publish_rate":100,"consume_rate":10},
+		{"t":2,"publish_rate":100,"consume_rate":95},
+		{"t":3,"publish_rate":200,"consume_rate":150},
+		{"t":4,"publish_rate":100,"consume_rate":100},
+		{"t":5,"publish_rate":0,"consume_rate":50,"draining":true}]}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	if got := worstShare(p); got != 0.75 {
+		t.Fatalf("worstShare = %v, want 0.75 (second 3; the first and the drain left out)", got)
+	}
+	if got := worstShare(perfResult{}); got != 0 {
+		t.Fatalf("worstShare without samples = %v, want 0", got)
 	}
 }

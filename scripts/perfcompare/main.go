@@ -374,7 +374,7 @@ func runOne(ctx context.Context, o options, perfBin string, b broker, sc scenari
 		res.Failure = fmt.Sprintf("warren-perf (%v): %s", waitErr, strings.TrimSpace(stderr.String()))
 		return res
 	}
-	res.fill(pr)
+	res.fill(pr, sc.Copies)
 	if sc.Idle > 0 {
 		switch {
 		case res.Opened < sc.Idle:

@@ -54,7 +54,7 @@ type runResult struct {
 	Raw             string  `json:"raw,omitempty"`
 }
 
-func (r *runResult) fill(p perfResult) {
+func (r *runResult) fill(p perfResult, copies int) {
 	r.Seconds, r.EndReason = p.Seconds, p.EndReason
 	r.PublishRate, r.ConfirmRate, r.ConsumeRate = p.Published.Rate, p.Published.ConfirmRate, p.Consumed.Rate
 	r.Published, r.Consumed = p.Published.Messages, p.Consumed.Total
@@ -64,19 +64,23 @@ func (r *runResult) fill(p perfResult) {
 	if p.Idle != nil {
 		r.Opened = p.Idle.Opened
 	}
-	r.WorstShare = worstShare(p)
+	r.WorstShare = worstShare(p, copies)
 }
 
 // worstShare is the lowest consumed/published ratio of a whole second of
-// the measured phase, leaving out the first second; 0 when the run had no
-// consumers or too few seconds.
-func worstShare(p perfResult) float64 {
+// the measured phase, leaving out the first second, with each publish
+// counted copies times (fan-out); 0 when the run had no consumers or too
+// few seconds.
+func worstShare(p perfResult, copies int) float64 {
+	if copies < 1 {
+		copies = 1
+	}
 	worst := math.Inf(1)
 	for i, smp := range p.Samples {
 		if i == 0 || smp.Draining || smp.PublishRate <= 0 || smp.ConsumeRate <= 0 {
 			continue
 		}
-		worst = min(worst, smp.ConsumeRate/smp.PublishRate)
+		worst = min(worst, smp.ConsumeRate/(smp.PublishRate*float64(copies)))
 	}
 	if math.IsInf(worst, 1) {
 		return 0

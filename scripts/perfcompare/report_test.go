@@ -101,10 +101,13 @@ func TestWorstShare(t *testing.T) {
 		{"t":5,"publish_rate":0,"consume_rate":50,"draining":true}]}`), &p); err != nil {
 		t.Fatal(err)
 	}
-	if got := worstShare(p); got != 0.75 {
+	if got := worstShare(p, 1); got != 0.75 {
 		t.Fatalf("worstShare = %v, want 0.75 (second 3; the first and the drain left out)", got)
 	}
-	if got := worstShare(perfResult{}); got != 0 {
+	if got := worstShare(p, 10); got != 0.075 {
+		t.Fatalf("worstShare with 10 copies a publish = %v, want 0.075", got)
+	}
+	if got := worstShare(perfResult{}, 1); got != 0 {
 		t.Fatalf("worstShare without samples = %v, want 0", got)
 	}
 }

@@ -86,6 +86,9 @@ type scenario struct {
 	// Idle is the number of idle connections of a memory scenario; the
 	// driver samples the broker's RSS once they are open.
 	Idle int
+	// Copies is how many deliveries one publish makes (the fan-out);
+	// 0 means 1.
+	Copies int
 }
 
 func scenarios() []scenario {
@@ -98,7 +101,7 @@ func scenarios() []scenario {
 			Metric: metricConsumeRate, Target: target{minRatio: 3}},
 		{ID: 3, Name: "fan-out: 1p, fanout exchange, 10 queues, 10c, 128 B",
 			Args:   []string{"-x", "1", "-y", "10", "--fanout-queues", "10", "-s", "128"},
-			Metric: metricConsumeRate, Target: target{minRatio: 4}},
+			Metric: metricConsumeRate, Target: target{minRatio: 4}, Copies: 10},
 		{ID: 4, Name: "10p/10c, 10 queues, 256 B",
 			Args:   []string{"-x", "10", "-y", "10", "--queues", "10", "-s", "256"},
 			Metric: metricConsumeRate, Target: target{minRatio: 4}},

@@ -24,28 +24,8 @@ func TestPagedQueueKeepsOrder(t *testing.T) {
 	ch := channel(t, s.URL())
 	_, err := ch.QueueDeclare("long", true, false, false, false, nil)
 	must(t, err)
-	must(t, ch.Confirm(false))
-	acks := ch.NotifyPublish(make(chan amqp091.Confirmation, 200))
-	var want, wantDurable []string
-	for i := range 200 {
-		mode := amqp091.Transient
-		if i%2 == 0 {
-			mode = amqp091.Persistent
-			wantDurable = append(wantDurable, fmt.Sprint(i))
-		}
-		want = append(want, fmt.Sprint(i))
-		must(t, ch.Publish("", "long", false, false, amqp091.Publishing{DeliveryMode: mode, Body: []byte(fmt.Sprint(i))}))
-	}
-	for range want {
-		select {
-		case c := <-acks:
-			if !c.Ack {
-				t.Fatalf("nack %d", c.DeliveryTag)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("confirm missing")
-		}
-	}
+	want := numbered(0, 200)
+	wantDurable := publishMixed(t, ch, "long", want)
 	st, err := ch.QueueDeclarePassive("long", true, false, false, false, nil)
 	must(t, err)
 	if st.Messages != 200 {

@@ -39,6 +39,7 @@ type options struct {
 	pairs         int
 	runTime       time.Duration
 	idleTime      time.Duration
+	latencyTime   time.Duration
 	scenarios     string
 	client        string
 	warrenPort    int
@@ -70,6 +71,7 @@ func run(args []string) error {
 	fs.IntVar(&o.pairs, "pairs", 3, "runs per broker and scenario, alternating Warren, RabbitMQ, Warren, RabbitMQ…")
 	fs.DurationVar(&o.runTime, "time", 10*time.Second, "length of each run (warren-perf -z)")
 	fs.DurationVar(&o.idleTime, "idle-time", 30*time.Second, "length of the idle-connection run (scenario 7)")
+	fs.DurationVar(&o.latencyTime, "latency-time", 30*time.Second, "length of the latency runs (scenario 6): a p99 over 30,000 samples rather than 10,000")
 	fs.StringVar(&o.scenarios, "scenarios", "all", "scenarios to run, e.g. 1,2,4")
 	fs.StringVar(&o.client, "client", "pipelined", "warren-perf client mode, the same for both brokers: pipelined or amqp091")
 	fs.IntVar(&o.warrenPort, "warren-port", 5690, "AMQP port of the Warren under test")
@@ -146,13 +148,14 @@ func run(args []string) error {
 	warrenBin := filepath.Join(binDir, "warren")
 
 	rep := &report{
-		Started:  time.Now(),
-		Machine:  machineInfo(),
-		Revision: gitRevision(o.repo),
-		Client:   o.client,
-		Pairs:    o.pairs,
-		RunTime:  o.runTime.String(),
-		IdleTime: o.idleTime.String(),
+		Started:     time.Now(),
+		Machine:     machineInfo(),
+		Revision:    gitRevision(o.repo),
+		Client:      o.client,
+		Pairs:       o.pairs,
+		RunTime:     o.runTime.String(),
+		IdleTime:    o.idleTime.String(),
+		LatencyTime: o.latencyTime.String(),
 	}
 	w := &warrenBroker{bin: warrenBin, dir: o.outDir, port: o.warrenPort}
 	r := &rabbitBroker{repo: o.repo, port: o.rabbitPort, node: o.rabbitNode}
@@ -264,6 +267,14 @@ type perfResult struct {
 	} `json:"samples"`
 }
 
+// timeFor is the length of sc's measured runs.
+func (o options) timeFor(sc scenario) time.Duration {
+	if sc.Metric == metricLatency {
+		return o.latencyTime
+	}
+	return o.runTime
+}
+
 // runOne starts b fresh, runs one scenario against it and stops it.
 func runOne(ctx context.Context, o options, perfBin string, b broker, sc scenario, pair int) runResult {
 	res := runResult{Scenario: sc.ID, Broker: b.Name(), Pair: pair, Started: time.Now()}
@@ -303,13 +314,13 @@ func runOne(ctx context.Context, o options, perfBin string, b broker, sc scenari
 	res.Load1 = loadAvg()
 	cpu0, busy0 := cpuSeconds(pid), busyCPUSeconds()
 
-	runTime := o.runTime
+	runTime := o.timeFor(sc)
 	if sc.Idle > 0 {
 		runTime = o.idleTime
 	}
 	pctx, cancel := context.WithTimeout(ctx, runTime+3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(pctx, perfBin, sc.perfArgs(b.URL(), o.client, o.runTime, o.idleTime)...)
+	cmd := exec.CommandContext(pctx, perfBin, sc.perfArgs(b.URL(), o.client, o.timeFor(sc), o.idleTime)...)
 	// An interrupt ends warren-perf's measured phase and lets it report.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 20 * time.Second

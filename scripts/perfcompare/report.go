@@ -184,6 +184,7 @@ type report struct {
 	Pairs           int          `json:"pairs"`
 	RunTime         string       `json:"run_time"`
 	IdleTime        string       `json:"idle_time"`
+	LatencyTime     string       `json:"latency_time"`
 	Summary         []summaryRow `json:"summary"`
 	Runs            []runResult  `json:"runs"`
 	Profiles        []profile    `json:"profiles,omitempty"`
@@ -299,8 +300,8 @@ func (row *summaryRow) ratioText() string {
 // text is the summary for a terminal.
 func (rep *report) text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nWarren %s vs RabbitMQ %s, client %s, medians of %d, %s runs (%s idle)\n\n",
-		rep.Revision, rep.RabbitMQVersion, rep.Client, rep.Pairs, rep.RunTime, rep.IdleTime)
+	fmt.Fprintf(&b, "\nWarren %s vs RabbitMQ %s, client %s, medians of %d, %s runs (%s latency, %s idle)\n\n",
+		rep.Revision, rep.RabbitMQVersion, rep.Client, rep.Pairs, rep.RunTime, rep.LatencyTime, rep.IdleTime)
 	fmt.Fprintf(&b, "%-2s %-26s %-30s %-30s %-26s %-10s %s\n", "#", "metric", "Warren", "RabbitMQ", "Warren/RabbitMQ", "target", "")
 	for i := range rep.Summary {
 		row := &rep.Summary[i]
@@ -319,9 +320,9 @@ func (rep *report) markdown() string {
 	var b strings.Builder
 	m := rep.Machine
 	fmt.Fprintf(&b, "Run %s – %s. Warren %s, RabbitMQ %s (Erlang/OTP %s). Client mode `%s` for both brokers; "+
-		"medians of %d runs per broker, alternating Warren, RabbitMQ; %s per run (%s for scenario 7); a freshly started broker with an empty data directory for every run.\n\n",
+		"medians of %d runs per broker, alternating Warren, RabbitMQ; %s per run (%s for scenario 6, %s for scenario 7); a freshly started broker with an empty data directory for every run.\n\n",
 		rep.Started.Format("2006-01-02 15:04"), rep.Finished.Format("15:04 MST"), rep.Revision, rep.RabbitMQVersion, m.Erlang,
-		rep.Client, rep.Pairs, rep.RunTime, rep.IdleTime)
+		rep.Client, rep.Pairs, rep.RunTime, rep.LatencyTime, rep.IdleTime)
 	fmt.Fprintf(&b, "Machine: %s, %d CPUs, %s RAM, Linux %s, %s.\n\n", m.CPU, m.CPUs, m.Memory, m.Kernel, m.Go)
 	var other, busy float64
 	for _, r := range rep.Runs {

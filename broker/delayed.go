@@ -78,7 +78,7 @@ func (d *delayer) hold(msg *queue.Message, delay time.Duration, hold confirmHold
 		if hold.tag != 0 {
 			hold.ch.confirms.addWrite(hold.tag)
 		}
-		d.v.s.store.Append(d.id, h.seq, messageRecord(&stored), hold.storeDone())
+		d.v.s.store.AppendOnce(d.id, h.seq, messageRecord(&stored), hold.storeDone())
 	}
 	heap.Push(&d.held, h)
 	d.armLocked()

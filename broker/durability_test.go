@@ -212,7 +212,7 @@ func TestPurgeAndDeleteAreDurable(t *testing.T) {
 	}
 }
 
-// failingStore fails every Append while fail is set.
+// failingStore fails every Append and AppendOnce while fail is set.
 type failingStore struct {
 	broker.Persister
 	fail atomic.Bool
@@ -224,6 +224,14 @@ func (f *failingStore) Append(qid, seq uint64, rec []byte, done func(error)) {
 		return
 	}
 	f.Persister.Append(qid, seq, rec, done)
+}
+
+func (f *failingStore) AppendOnce(qid, seq uint64, rec []byte, done func(error)) {
+	if f.fail.Load() {
+		done(errors.New("injected write failure"))
+		return
+	}
+	f.Persister.AppendOnce(qid, seq, rec, done)
 }
 
 // TestStoreFailureNacks: a persistent publish whose write fails is nacked,

@@ -50,7 +50,7 @@ func offerPersistent(q *Queue, msg *queue.Message, rec []byte, hold confirmHold,
 		if hold.tag != 0 {
 			hold.ch.confirms.addWrite(hold.tag)
 		}
-		st.Append(q.id, e.Seq, rec, done)
+		st.AppendOnce(q.id, e.Seq, rec, done)
 	}, via)
 	return err
 }

@@ -17,6 +17,9 @@ type Persister interface {
 	// failed). It is an in-memory enqueue, so the broker may call it with
 	// a queue's lock held.
 	Append(qid, seq uint64, rec []byte, done func(error))
+	// AppendOnce is Append for a message numbered above every stored one:
+	// an ack that overtakes its write cancels both (see store.AppendOnce).
+	AppendOnce(qid, seq uint64, rec []byte, done func(error))
 	Delete(qid, seq uint64)
 	DeleteQueue(qid uint64) error
 	Messages(qid uint64, fn func(seq uint64, rec []byte) error) error

@@ -28,6 +28,9 @@ type op struct {
 	// overtook the write, as it does for fast consumers), or a second Append
 	// of the same message replaced it. Its callback still runs, with nil.
 	skip bool
+	// once marks an AppendOnce: no earlier record of the message can be
+	// on disk, so a Delete that cancels it needs no tombstone.
+	once bool
 	msg  bool  // the key is the message key of id, encoded at write time
 	id   msgID // if msg
 	key  []byte
@@ -42,8 +45,9 @@ type op struct {
 // A Delete of a message whose Append is still pending cancels the Append
 // (it is marked skip), so the record of a message acked before its group
 // commit never touches the disk (garagemq's idea, in msgstorage.go). The
-// Delete is still queued: an earlier Append of the same (qid, seq) may be on
-// disk already, and a tombstone is a key, not a record. Only ops still in
+// Delete is still queued, unless the Append was an AppendOnce: an earlier
+// Append of the same (qid, seq) may be on disk already, and a tombstone is a
+// key, not a record. Only ops still in
 // pending are cancelled; once the committer has taken a group, a Delete is
 // queued behind it as usual.
 func (s *Store) enqueue(o op) bool {
@@ -63,6 +67,10 @@ func (s *Store) enqueue(o op) bool {
 		case ok: // opDelete of a pending Append
 			delete(s.index, o.id)
 			s.pending[i].skip = true
+			if s.pending[i].once { // nothing of it on disk: nothing to delete
+				s.mu.Unlock()
+				return true
+			}
 		}
 	}
 	s.pending = append(s.pending, o)

@@ -47,6 +47,19 @@ func (s *Store) Append(qid, seq uint64, rec []byte, done func(error)) {
 	}
 }
 
+// AppendOnce is Append for a message of which no earlier record is still
+// stored (the broker numbers each queue's messages upwards from the highest
+// it recovered). A Delete that finds it still waiting for its group commit
+// then cancels it entirely: neither the record nor a tombstone is written,
+// which is what happens to most messages that a fast consumer acks. Using it
+// for a (qid, seq) whose earlier record is stored breaks that promise: a
+// later Delete would leave the older record on disk.
+func (s *Store) AppendOnce(qid, seq uint64, rec []byte, done func(error)) {
+	if !s.enqueue(op{kind: opSet, once: true, msg: true, id: msgID{qid, seq}, val: rec, done: done}) && done != nil {
+		done(ErrClosed)
+	}
+}
+
 // Delete removes message seq of queue qid (it was acked) without waiting: the
 // delete joins the next group commit, and if the Append is still waiting for
 // one, its record is not written at all (its callback still gets nil).

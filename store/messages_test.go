@@ -188,6 +188,40 @@ func TestDeleteOfPendingReplacementDeletesStoredRecord(t *testing.T) {
 	}
 }
 
+// A Delete that finds an AppendOnce still pending cancels it without a
+// tombstone: nothing of the message is written, and its callback still
+// runs, with nil. A plain Append cancelled the same way keeps its Delete.
+func TestDeleteOfPendingAppendOnceWritesNothing(t *testing.T) {
+	g := newGate()
+	s := openStore(t, testOptions(t, "").WithInMemory(true).WithSyncHook(g.hook))
+	s.Append(2, 1, []byte("blocker"), nil) // the committer holds this group
+	g.waitEntered(t)
+	var result error = errors.New("callback not run")
+	s.AppendOnce(1, 5, []byte("acked before its commit"), func(err error) { result = err })
+	s.Delete(1, 5)
+	s.Append(1, 6, []byte("plain"), nil)
+	s.Delete(1, 6)
+	s.mu.Lock()
+	var kinds []string
+	for _, o := range s.pending {
+		kinds = append(kinds, fmt.Sprintf("%d/%v/%v", o.id.seq, o.kind == opDelete, o.skip))
+	}
+	s.mu.Unlock()
+	// seq/delete?/skip: the AppendOnce skipped, no Delete for it; the
+	// plain Append skipped, and its Delete kept.
+	if fmt.Sprint(kinds) != "[5/false/true 6/false/true 6/true/false]" {
+		t.Errorf("pending ops %v, want [5/false/true 6/false/true 6/true/false]", kinds)
+	}
+	g.release()
+	must(t, s.Flush())
+	if result != nil {
+		t.Errorf("callback of the cancelled AppendOnce: %v, want nil", result)
+	}
+	if seqs, recs := collect(t, s, 1); len(seqs) != 0 {
+		t.Errorf("queue 1 = %v, want empty", recs)
+	}
+}
+
 func TestDeleteRange(t *testing.T) {
 	s := memStore(t)
 	for seq := uint64(1); seq <= 10; seq++ {

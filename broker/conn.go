@@ -74,11 +74,10 @@ type conn struct {
 	stop     chan struct{}
 	stopped  chan struct{} // closed when a started writer goroutine ends
 	// writerOn is set once the writer goroutine has been started; wmu
-	// guards starting it against teardown.
-	writerOn      atomic.Bool
-	wmu           sync.Mutex
-	writerStarted bool
-	writerBarred  bool // teardown: no writer may start any more
+	// orders starting it with teardown.
+	writerOn     atomic.Bool
+	wmu          sync.Mutex
+	writerBarred bool // teardown: no writer may start any more
 	// kill is closed by forceClose, to free a reader blocked by an alarm.
 	kill     chan struct{}
 	killOnce sync.Once
@@ -365,7 +364,7 @@ func (c *conn) teardown() {
 	}
 	c.wmu.Lock()
 	c.writerBarred = true
-	started := c.writerStarted
+	started := c.writerOn.Load()
 	c.wmu.Unlock()
 	c.stopOnce.Do(func() { close(c.stop) })
 	if started {
@@ -445,10 +444,15 @@ func (c *conn) appendConfirms() {
 
 // writeMethod queues a method frame.
 func (c *conn) writeMethod(ch uint16, m amqp.Method) {
+	c.appendMethod(ch, m)
+	c.signal()
+}
+
+// appendMethod queues a method frame without arranging its write.
+func (c *conn) appendMethod(ch uint16, m amqp.Method) {
 	c.outMu.Lock()
 	c.out = amqp.AppendMethodFrame(c.out, ch, m)
 	c.outMu.Unlock()
-	c.signal()
 }
 
 // writeContent queues a method with content (deliver, get-ok, return).
@@ -491,10 +495,9 @@ func (c *conn) signal() {
 func (c *conn) startWriter() {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.writerStarted || c.writerBarred {
+	if c.writerOn.Load() || c.writerBarred {
 		return
 	}
-	c.writerStarted = true
 	c.writerOn.Store(true)
 	go c.writeLoop()
 }
@@ -502,9 +505,7 @@ func (c *conn) startWriter() {
 // writeNow queues a method frame and writes it on the calling goroutine,
 // blocking: the handshake's replies, which the reader waits on anyway.
 func (c *conn) writeNow(ch uint16, m amqp.Method) {
-	c.outMu.Lock()
-	c.out = amqp.AppendMethodFrame(c.out, ch, m)
-	c.outMu.Unlock()
+	c.appendMethod(ch, m)
 	if !c.flush() {
 		_ = c.nc.Close() // the reader's next read fails
 	}
@@ -514,9 +515,7 @@ func (c *conn) writeNow(ch uint16, m amqp.Method) {
 // at the end of its read batch (deferFlush): a reply to a synchronous
 // method costs no goroutine wake-up. Reader goroutine only.
 func (c *conn) reply(ch uint16, m amqp.Method) {
-	c.outMu.Lock()
-	c.out = amqp.AppendMethodFrame(c.out, ch, m)
-	c.outMu.Unlock()
+	c.appendMethod(ch, m)
 	c.deferFlush(c)
 }
 

@@ -212,18 +212,10 @@ func TestPurgeAndDeleteAreDurable(t *testing.T) {
 	}
 }
 
-// failingStore fails every Append and AppendOnce while fail is set.
+// failingStore fails every AppendOnce while fail is set.
 type failingStore struct {
 	broker.Persister
 	fail atomic.Bool
-}
-
-func (f *failingStore) Append(qid, seq uint64, rec []byte, done func(error)) {
-	if f.fail.Load() {
-		done(errors.New("injected write failure"))
-		return
-	}
-	f.Persister.Append(qid, seq, rec, done)
 }
 
 func (f *failingStore) AppendOnce(qid, seq uint64, rec []byte, done func(error)) {

@@ -13,12 +13,11 @@ type Persister interface {
 	DeleteDef(k store.Kind, key []string) error
 	DeleteDefsWithPrefix(k store.Kind, prefix []string) error
 	Defs(k store.Kind, fn func(key []string, value []byte) error) error
-	// Append is asynchronous: done runs once the record is fsynced (or
-	// failed). It is an in-memory enqueue, so the broker may call it with
-	// a queue's lock held.
-	Append(qid, seq uint64, rec []byte, done func(error))
-	// AppendOnce is Append for a message numbered above every stored one:
-	// an ack that overtakes its write cancels both (see store.AppendOnce).
+	// AppendOnce is asynchronous: done runs once the record is fsynced
+	// (or failed). It is an in-memory enqueue, so the broker may call it
+	// with a queue's lock held. The broker numbers messages above every
+	// stored one, so an ack that overtakes the write cancels both (see
+	// store.AppendOnce).
 	AppendOnce(qid, seq uint64, rec []byte, done func(error))
 	Delete(qid, seq uint64)
 	DeleteQueue(qid uint64) error

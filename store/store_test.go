@@ -109,7 +109,9 @@ func TestOpenRefusesUnusableDir(t *testing.T) {
 }
 
 func TestOptionsValidate(t *testing.T) {
-	good := DefaultOptions("d")
+	// A real path, so that an option wrongly accepted opens a store there
+	// and not in the source tree.
+	good := DefaultOptions(filepath.Join(t.TempDir(), "d"))
 	must(t, good.Validate())
 	must(t, DefaultOptions("").WithInMemory(true).Validate())
 	for name, o := range map[string]Options{
